@@ -1,0 +1,335 @@
+"""The supplier dashboard for the catalog: every row scoped to the suppliers the user works for.
+
+Operators (staff) see and change everything, subject to Django's model permissions. A supplier member
+sees only their own suppliers' rows: querysets, object permissions and foreign-key choices are all
+filtered through one DashboardScope, worked out once per request. Writes go through products.services.
+"""
+
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+
+from products import services
+from products.models import Batch, Declaration, Product, Supplier, SupplierMember
+from products.selectors import is_operator
+
+
+@dataclass(frozen=True)
+class DashboardScope:
+    operator: bool
+    readable: frozenset[int]
+    editable: frozenset[int]
+    owned: frozenset[int]
+
+
+def dashboard_scope(request: HttpRequest) -> DashboardScope:
+    """Who the request's user is on the dashboard; one query, cached on the request."""
+    cached = getattr(request, "_dashboard_scope", None)
+    if cached is not None:
+        return cached
+    user = request.user
+    roles: list[tuple[int, str]] = []
+    if user.is_authenticated and user.is_active:
+        roles = list(SupplierMember.objects.filter(user=user).values_list("supplier_id", "role"))
+    scope = DashboardScope(
+        operator=is_operator(user),  # type: ignore[arg-type]
+        readable=frozenset(sid for sid, _ in roles),
+        editable=frozenset(sid for sid, role in roles if role in (SupplierMember.Role.OWNER, SupplierMember.Role.EDITOR)),
+        owned=frozenset(sid for sid, role in roles if role == SupplierMember.Role.OWNER),
+    )
+    request._dashboard_scope = scope  # type: ignore[attr-defined]
+    return scope
+
+
+class SupplierScopedAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose rows belong to a supplier, reached from the model by `supplier_path`."""
+
+    supplier_path = "supplier"
+
+    def supplier_id_of(self, obj: models.Model) -> int:
+        return operator.attrgetter(self.supplier_path.replace("__", ".") + "_id")(obj)
+
+    def writable_ids(self, scope: DashboardScope) -> frozenset[int]:
+        return scope.editable
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        scope = dashboard_scope(request)
+        if scope.operator:
+            return queryset
+        return queryset.filter(**{f"{self.supplier_path}__in": scope.readable})
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        scope = dashboard_scope(request)
+        return super().has_module_permission(request) if scope.operator else bool(scope.readable)
+
+    def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        scope = dashboard_scope(request)
+        if scope.operator:
+            return super().has_view_permission(request, obj)
+        return bool(scope.readable) if obj is None else self.supplier_id_of(obj) in scope.readable
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        scope = dashboard_scope(request)
+        return super().has_add_permission(request, *args) if scope.operator else bool(self.writable_ids(scope))
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        scope = dashboard_scope(request)
+        if scope.operator:
+            return super().has_change_permission(request, obj)
+        writable = self.writable_ids(scope)
+        return bool(writable) if obj is None else self.supplier_id_of(obj) in writable
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        scope = dashboard_scope(request)
+        if not scope.operator:
+            writable = self.writable_ids(scope)
+            if db_field.related_model is Supplier:
+                kwargs["queryset"] = Supplier.objects.filter(pk__in=writable)
+            elif db_field.related_model is Product:
+                kwargs["queryset"] = Product.objects.filter(supplier_id__in=writable).select_related("supplier")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        saved = self.service_save(obj, form, change)
+        if not change:
+            # The admin goes on to save inlines against `obj`: make it the row the service created.
+            obj.pk = saved.pk
+            obj._state.adding = False
+            obj.refresh_from_db()
+
+    def service_save(self, obj: Any, form: forms.ModelForm, change: bool) -> models.Model:
+        raise NotImplementedError(f"{type(self).__name__} must save through a service")
+
+
+def _changed(form: forms.ModelForm, fields: frozenset[str], change: bool) -> dict[str, Any]:
+    names = form.changed_data if change else form.cleaned_data.keys()
+    return {name: form.cleaned_data[name] for name in names if name in fields}
+
+
+class SupplierMemberInline(admin.TabularInline):
+    model = SupplierMember
+    extra = 0
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["user"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return dashboard_scope(request).operator and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return dashboard_scope(request).operator and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return dashboard_scope(request).operator and super().has_delete_permission(request, obj)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True  # the parent SupplierAdmin already limits which suppliers can be opened
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return self.readonly_fields if dashboard_scope(request).operator else ["user", "role", "created_at"]
+
+
+class SupplierStatusForm(forms.ModelForm):
+    class Meta:
+        model = Supplier
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("status", Supplier.Status.ACTIVE) != Supplier.Status.ACTIVE and not (
+            data.get("status_reason") or ""
+        ).strip():
+            self.add_error("status_reason", "A restriction or suspension needs a written reason.")
+        return data
+
+
+@admin.register(Supplier)
+class SupplierAdmin(SupplierScopedAdmin):
+    supplier_path = "id"
+    form = SupplierStatusForm
+    list_display = ["legal_name", "country", "status", "status_changed_at"]
+    list_filter = ["status", "country"]
+    search_fields = ["legal_name", "slug", "gln", "open_supply_hub_id"]
+    inlines = [SupplierMemberInline]
+    operator_fieldsets = [
+        (None, {"fields": ["legal_name", "slug", "country", "description", "public_email", "website"]}),
+        ("Identifiers", {"fields": ["gln", "open_supply_hub_id", "vat_number"]}),
+        ("Network status", {"fields": ["status", "status_reason", "status_changed_at"]}),
+    ]
+
+    def supplier_id_of(self, obj: models.Model) -> int:
+        return obj.pk
+
+    def writable_ids(self, scope: DashboardScope) -> frozenset[int]:
+        return scope.owned  # only owners change the supplier's profile
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        # Suppliers join the network through an operator.
+        return dashboard_scope(request).operator and super().has_add_permission(request, *args)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.operator_fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if dashboard_scope(request).operator:
+            return ["status_changed_at"]
+        return ["slug", "status", "status_reason", "status_changed_at"]
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        return {"slug": ["legal_name"]} if dashboard_scope(request).operator else {}
+
+    def service_save(self, obj: Supplier, form: forms.ModelForm, change: bool) -> Supplier:
+        profile = _changed(form, services.SUPPLIER_PROFILE_FIELDS, change)
+        if change:
+            saved = services.supplier_update(supplier=obj, data=profile)
+        else:
+            saved = services.supplier_create(data={**profile, "slug": form.cleaned_data["slug"]})
+        if {"status", "status_reason"} & set(form.changed_data):
+            services.supplier_status_set(
+                supplier=saved, status=form.cleaned_data["status"], reason=form.cleaned_data["status_reason"]
+            )
+        return saved
+
+
+class DeclarationFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if self.instance.pk is None or not self.instance.is_public:
+            return
+        kinds = [
+            form.cleaned_data["kind"]
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("kind")
+        ]
+        errors = services.publication_gate_errors(kinds)
+        if errors:
+            raise ValidationError([*errors, "Add the missing declaration first, or unpublish the product."])
+
+
+class DeclarationInline(admin.StackedInline):
+    model = Declaration
+    formset = DeclarationFormSet
+    extra = 0
+    fields = [("kind", "topic"), "statement", ("evidence_level", "evidence_url", "valid_until")]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        scope = dashboard_scope(request)
+        if scope.operator:
+            return request.user.has_perm("products.change_product")
+        return bool(scope.editable) if obj is None else obj.supplier_id in scope.editable
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True  # the parent ProductAdmin already limits which products can be opened
+
+
+@admin.register(Product)
+class ProductAdmin(SupplierScopedAdmin):
+    list_display = ["name", "supplier", "category", "gtin", "is_public"]
+    list_filter = ["category", ("published_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "gtin", "internal_ref"]
+    list_select_related = ["supplier"]
+    inlines = [DeclarationInline]
+    actions = ["publish", "unpublish"]
+    readonly_fields = ["internal_ref", "published_at"]
+    prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["supplier", "name", "slug", "category", "description", "image"]}),
+        ("Identifiers", {"fields": ["gtin", "internal_ref", "published_at"]}),
+        ("How it fits into people's lives", {"fields": ["use", "care", "repair", "end_of_life"]}),
+    ]
+
+    @admin.display(boolean=True, description="public")
+    def is_public(self, obj: Product) -> bool:
+        return obj.is_public
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A product never moves to another supplier.
+        return [*self.readonly_fields, "supplier"] if obj else self.readonly_fields
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        editable = dashboard_scope(request).editable
+        if len(editable) == 1:
+            initial.setdefault("supplier", next(iter(editable)))
+        return initial
+
+    def service_save(self, obj: Product, form: forms.ModelForm, change: bool) -> Product:
+        data = _changed(form, services.PRODUCT_FIELDS, change)
+        if change:
+            return services.product_update(product=obj, data=data)
+        return services.product_create(supplier=form.cleaned_data["supplier"], data=data)
+
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        # Declarations go through the services; the admin's change message reads these three lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.initial_forms + formset.extra_forms:
+            declaration = inline_form.instance
+            if inline_form in formset.deleted_forms:
+                if declaration.pk:
+                    formset.deleted_objects.append(declaration)
+                    services.declaration_delete(declaration=declaration)
+            elif declaration.pk is None:
+                if inline_form.has_changed():
+                    data = _changed(inline_form, services.DECLARATION_FIELDS, change=False)
+                    formset.new_objects.append(services.declaration_create(product=form.instance, data=data))
+            elif inline_form.has_changed():
+                data = _changed(inline_form, services.DECLARATION_FIELDS, change=True)
+                services.declaration_update(declaration=declaration, data=data)
+                formset.changed_objects.append((declaration, inline_form.changed_data))
+
+    @admin.action(description="Publish the selected products (each needs a risk and a benefit)")
+    def publish(self, request: HttpRequest, queryset: models.QuerySet[Product]) -> None:
+        scope = dashboard_scope(request)
+        for product in queryset:
+            if not (scope.operator or product.supplier_id in scope.editable):
+                continue
+            try:
+                services.product_publish(product=product)
+            except ValidationError as error:
+                self.message_user(request, f"{product}: {' '.join(error.messages)}", messages.ERROR)
+            else:
+                self.message_user(request, f"{product} is public.", messages.SUCCESS)
+
+    @admin.action(description="Take the selected products off public view")
+    def unpublish(self, request: HttpRequest, queryset: models.QuerySet[Product]) -> None:
+        scope = dashboard_scope(request)
+        for product in queryset:
+            if scope.operator or product.supplier_id in scope.editable:
+                services.product_unpublish(product=product)
+                self.message_user(request, f"{product} is no longer public.", messages.SUCCESS)
+
+
+@admin.register(Batch)
+class BatchAdmin(SupplierScopedAdmin):
+    supplier_path = "product__supplier"
+    list_display = ["lot", "product", "produced_on", "expires_on", "quantity"]
+    list_filter = ["produced_on"]
+    search_fields = ["lot", "product__name"]
+    list_select_related = ["product__supplier"]
+    date_hierarchy = "produced_on"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["product"] if obj else []
+
+    def service_save(self, obj: Batch, form: forms.ModelForm, change: bool) -> Batch:
+        data = _changed(form, services.BATCH_FIELDS, change)
+        if change:
+            return services.batch_update(batch=obj, data=data)
+        return services.batch_create(product=form.cleaned_data["product"], data=data)

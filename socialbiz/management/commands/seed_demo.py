@@ -1,0 +1,35 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from products import demo as catalog_demo
+from products.models import Supplier
+
+
+class Command(BaseCommand):
+    help = "Load the demo network (suppliers, products, batches, people). Safe to run again: it adds only what is missing."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing if the database already has suppliers.")
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="Where the site is served, for the banner.")
+
+    def handle(self, *args: Any, if_empty: bool, url: str, **options: Any) -> None:
+        if if_empty and Supplier.objects.exists():
+            self.stdout.write("The database already has data; demo data not loaded again.")
+        else:
+            summary = catalog_demo.seed()
+            self.stdout.write(self.style.SUCCESS(f"Demo data: {summary}."))
+        self.stdout.write(self.banner(url.rstrip("/")))
+
+    def banner(self, url: str) -> str:
+        lines = [
+            "",
+            "socialbiz is ready:",
+            f"  shop            {url}/",
+            f"  dashboard       {url}/dashboard/",
+            f"  health          {url}/healthz",
+            "",
+            f"Demo logins (password for all: {catalog_demo.DEMO_PASSWORD}):",
+        ]
+        lines += [f"  {email:<36} {what}" for email, what in catalog_demo.DEMO_LOGINS]
+        return "\n".join(lines) + "\n"
