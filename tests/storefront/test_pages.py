@@ -1,0 +1,91 @@
+import pytest
+from django.urls import reverse
+
+from products import services
+from tests.products.factories import BatchFactory, DeclarationFactory, ProductFactory, SupplierFactory, public_product
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_lists_public_products_only(client):
+    shown = public_product(name="Shea butter soap")
+    ProductFactory(name="Secret draft")
+    response = client.get(reverse("storefront:home"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Shea butter soap" in body
+    assert "Secret draft" not in body
+    assert shown.get_absolute_url() in body
+
+
+def test_home_query_count_does_not_grow_with_products(client, django_assert_num_queries):
+    for n in range(8):
+        product = public_product(supplier=SupplierFactory())
+        BatchFactory.create_batch(2, product=product)
+        DeclarationFactory(product=product, kind="benefit", topic="climate", statement=f"Extra {n}")
+    with django_assert_num_queries(1):
+        response = client.get(reverse("storefront:home"))
+    assert response.content.decode().count('class="card"') == 8
+    assert "2 batches" in response.content.decode()
+
+
+def test_home_explains_an_empty_catalog(client):
+    response = client.get(reverse("storefront:home"))
+    assert "No product is public yet" in response.content.decode()
+
+
+def test_product_page_shows_risks_and_benefits_side_by_side(client, django_assert_num_queries):
+    product = public_product(name="Dark chocolate", use="Eat slowly.", end_of_life="Compost the wrapper.")
+    DeclarationFactory(
+        product=product,
+        kind="risk",
+        topic="labour",
+        statement="Child labour is reported in the region.",
+        evidence_level="revoked",
+    )
+    BatchFactory.create_batch(3, product=product)
+    with django_assert_num_queries(3):  # product with supplier, its declarations, its batches
+        response = client.get(product.get_absolute_url())
+    body = response.content.decode()
+    assert response.status_code == 200
+    risks_at, benefits_at = body.index('class="column risks"'), body.index('class="column benefits"')
+    assert risks_at < benefits_at
+    assert body[risks_at:benefits_at].count('class="declaration') == 2
+    assert "Paid above the living wage." in body[benefits_at:]
+    assert "Evidence revoked" in body
+    assert "Compost the wrapper." in body
+    assert body.count("LOT-") == 3
+
+
+def test_unpublished_product_is_hidden_from_strangers_and_shoppers(client, shopper):
+    product = ProductFactory()
+    assert client.get(product.get_absolute_url()).status_code == 404
+    assert shopper.client.get(product.get_absolute_url()).status_code == 404
+
+
+def test_unpublished_product_is_previewed_by_its_own_members_only(owner, other_member):
+    product = ProductFactory(supplier=owner.supplier)
+    response = owner.client.get(product.get_absolute_url())
+    assert response.status_code == 200
+    assert "Draft: this product is not public" in response.content.decode()
+    assert other_member.client.get(product.get_absolute_url()).status_code == 404
+
+
+def test_suspended_supplier_shows_a_banner_with_reason_and_date(client):
+    product = public_product()
+    services.supplier_status_set(supplier=product.supplier, status="suspended", reason="Orders left undelivered.")
+    body = client.get(product.get_absolute_url()).content.decode()
+    assert "is suspended" in body
+    assert "Orders left undelivered." in body
+
+
+def test_text_written_by_suppliers_is_escaped(client):
+    product = public_product(description="<script>alert(1)</script>")
+    body = client.get(product.get_absolute_url()).content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_product_page_refuses_post(client):
+    product = public_product()
+    assert client.post(product.get_absolute_url()).status_code == 405
