@@ -29,7 +29,7 @@ run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
@@ -40,11 +40,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy */services.py */selectors.py socialbiz/gs1.py
+	DEBUG=true $(VENV)/bin/mypy */services.py */selectors.py socialbiz/gs1.py
 
 check: lint typecheck
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A socialbiz worker --loglevel=info

@@ -41,7 +41,9 @@ def dashboard_scope(request: HttpRequest) -> DashboardScope:
     scope = DashboardScope(
         operator=is_operator(user),  # type: ignore[arg-type]
         readable=frozenset(sid for sid, _ in roles),
-        editable=frozenset(sid for sid, role in roles if role in (SupplierMember.Role.OWNER, SupplierMember.Role.EDITOR)),
+        editable=frozenset(
+            sid for sid, role in roles if role in (SupplierMember.Role.OWNER, SupplierMember.Role.EDITOR)
+        ),
         owned=frozenset(sid for sid, role in roles if role == SupplierMember.Role.OWNER),
     )
     request._dashboard_scope = scope  # type: ignore[attr-defined]
@@ -143,13 +145,27 @@ class SupplierMemberInline(admin.TabularInline):
 class SupplierStatusForm(forms.ModelForm):
     class Meta:
         model = Supplier
-        fields = "__all__"
+        # The admin narrows these further by the user's rights (members never get status fields).
+        fields = [
+            "legal_name",
+            "slug",
+            "country",
+            "description",
+            "public_email",
+            "website",
+            "gln",
+            "open_supply_hub_id",
+            "vat_number",
+            "status",
+            "status_reason",
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("status", Supplier.Status.ACTIVE) != Supplier.Status.ACTIVE and not (
-            data.get("status_reason") or ""
-        ).strip():
+        if (
+            data.get("status", Supplier.Status.ACTIVE) != Supplier.Status.ACTIVE
+            and not (data.get("status_reason") or "").strip()
+        ):
             self.add_error("status_reason", "A restriction or suspension needs a written reason.")
         return data
 

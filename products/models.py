@@ -124,7 +124,9 @@ class Product(models.Model):
 
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, blank=True, help_text="Part of the page address; made from the name if left empty.")
+    slug = models.SlugField(
+        max_length=80, blank=True, help_text="Part of the page address; made from the name if left empty."
+    )
     description = models.TextField(blank=True)
     category = models.CharField(max_length=20, choices=Category.choices)
     gtin = models.CharField(
@@ -208,9 +210,7 @@ class Declaration(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     topic = models.CharField(max_length=20, choices=Topic.choices)
     statement = models.TextField(validators=[MaxLengthValidator(1000)])
-    evidence_level = models.CharField(
-        max_length=24, choices=EvidenceLevel.choices, default=EvidenceLevel.SELF_DECLARED
-    )
+    evidence_level = models.CharField(max_length=24, choices=EvidenceLevel.choices, default=EvidenceLevel.SELF_DECLARED)
     evidence_url = models.URLField(
         "evidence link", blank=True, help_text="Required for documented and third-party verified declarations."
     )

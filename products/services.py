@@ -147,7 +147,7 @@ def product_unpublish(*, product: Product) -> Product:
     return product
 
 
-def _check_gate_after(product: Product, *, without: int | None = None, extra_kind: str | None = None) -> None:
+def _check_gate_after(product: Product, *, without: int, extra_kind: str | None = None) -> None:
     if product.published_at is None:
         return
     kinds = list(product.declarations.exclude(pk=without).values_list("kind", flat=True))
@@ -155,9 +155,7 @@ def _check_gate_after(product: Product, *, without: int | None = None, extra_kin
         kinds.append(extra_kind)
     errors = publication_gate_errors(kinds)
     if errors:
-        raise ValidationError(
-            [*errors, "Add the missing declaration first, or take the product off public view."]
-        )
+        raise ValidationError([*errors, "Add the missing declaration first, or take the product off public view."])
 
 
 @transaction.atomic

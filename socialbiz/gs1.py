@@ -8,7 +8,8 @@ import re
 
 from django.core.exceptions import ValidationError
 from stdnum import ean
-from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError as StdnumError
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
 
 # GS1 General Specifications, figure 7.11-1: the 82 characters allowed in AI (10) and AI (21) values.
 CSET82 = re.compile(r"^[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+$")

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from products import services
-from socialbiz import gs1
 from products.models import Batch, Declaration, Product, Supplier, SupplierMember
+from socialbiz import gs1
 from tests.accounts.factories import UserFactory
 from tests.products.factories import BatchFactory, DeclarationFactory, ProductFactory, SupplierFactory, public_product
 
@@ -103,13 +103,17 @@ def test_declaration_past_its_validity_shows_as_expired():
 def test_database_refuses_a_documented_declaration_without_link():
     product = ProductFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Declaration.objects.create(product=product, kind="risk", topic="health", statement="x", evidence_level="documented")
+        Declaration.objects.create(
+            product=product, kind="risk", topic="health", statement="x", evidence_level="documented"
+        )
 
 
 def test_product_gtin_is_normalised_to_14_digits():
     supplier = SupplierFactory()
     gtin13 = gs1.gtin_with_check_digit("952000000002")[1:]
-    product = services.product_create(supplier=supplier, data={"name": "Dark chocolate 70%", "category": "food", "gtin": gtin13})
+    product = services.product_create(
+        supplier=supplier, data={"name": "Dark chocolate 70%", "category": "food", "gtin": gtin13}
+    )
     assert product.gtin == "0" + gtin13
     assert product.slug == "dark-chocolate-70"
     assert len(product.internal_ref) == 10
@@ -118,13 +122,17 @@ def test_product_gtin_is_normalised_to_14_digits():
 def test_product_with_a_wrong_gtin_check_digit_is_not_created():
     supplier = SupplierFactory()
     with pytest.raises(ValidationError) as excinfo:
-        services.product_create(supplier=supplier, data={"name": "Soap", "category": "household", "gtin": "9520000000021"})
+        services.product_create(
+            supplier=supplier, data={"name": "Soap", "category": "household", "gtin": "9520000000021"}
+        )
     assert "check digit" in excinfo.value.message_dict["gtin"][0]
     assert not Product.objects.exists()
 
 
 def test_product_without_gtin_gets_an_internal_identifier_only():
-    product = services.product_create(supplier=SupplierFactory(), data={"name": "Loose tea", "category": "food", "gtin": ""})
+    product = services.product_create(
+        supplier=SupplierFactory(), data={"name": "Loose tea", "category": "food", "gtin": ""}
+    )
     assert product.gtin is None
     assert product.internal_ref
 

@@ -7,7 +7,9 @@ from products.models import Supplier
 
 
 class Command(BaseCommand):
-    help = "Load the demo network (suppliers, products, batches, people). Safe to run again: it adds only what is missing."
+    help = (
+        "Load the demo network (suppliers, products, batches, people). Safe to run again: it adds only what is missing."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if the database already has suppliers.")

@@ -1,0 +1,95 @@
+"""What a shopper sees on a phone: Debian's chromium driven by Playwright against the live server.
+
+Screenshots are saved under test-output/e2e/ for a person to look at.
+"""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from products.models import Product
+from tests.products.factories import BatchFactory, DeclarationFactory, SupplierFactory, public_product
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+        yield context.new_page()
+        browser.close()
+
+
+@pytest.fixture
+def chocolate(transactional_db) -> Product:
+    supplier = SupplierFactory(legal_name="Kakao Kollektiv Ghana Ltd.", slug="kakao", country="GH")
+    product = public_product(
+        supplier=supplier,
+        name="Dark Chocolate 70 %",
+        slug="dark-chocolate",
+        use="Break off a square and let it melt.",
+        care="Keep below 20 °C, away from light.",
+    )
+    DeclarationFactory(
+        product=product,
+        kind="risk",
+        topic="labour",
+        statement="Child labour is reported on cocoa farms in the region; our cooperative audits every farm each year.",
+        evidence_level="third_party_verified",
+        evidence_url="https://evidence.example.org/audit",
+    )
+    BatchFactory(product=product, lot="CH26-0117")
+    return product
+
+
+def test_shopper_finds_a_product_and_reads_its_risks_beside_its_benefits(live_server, chocolate, browser_page):
+    page = browser_page
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.goto(live_server.url + "/")
+    page.screenshot(path=OUTPUT / "home-phone.png", full_page=True)
+    page.get_by_role("link", name="Dark Chocolate 70 %").click()
+    page.wait_for_url("**/products/kakao/dark-chocolate/")
+
+    risks = page.locator(".column.risks")
+    benefits = page.locator(".column.benefits")
+    assert "Child labour is reported" in risks.inner_text()
+    assert "Paid above the living wage." in benefits.inner_text()
+    risk_box, benefit_box = risks.bounding_box(), benefits.bounding_box()
+    # Side by side in equal measure on a phone: same top edge, same width, neither below the other.
+    assert abs(risk_box["y"] - benefit_box["y"]) < 1
+    assert abs(risk_box["width"] - benefit_box["width"]) < 2
+    assert risk_box["x"] + risk_box["width"] <= benefit_box["x"]
+    assert benefit_box["x"] + benefit_box["width"] <= PHONE["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
+    assert "Verified by a third party" in risks.inner_text()
+    assert "Keep below 20 °C" in page.locator("dl.fit").inner_text()
+    page.screenshot(path=OUTPUT / "product-phone.png", full_page=True)
+
+
+def test_shopper_signs_up_on_a_phone(live_server, transactional_db, browser_page):
+    page = browser_page
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Email address").fill("ama@example.org")
+    page.get_by_label("Display name").fill("Ama")
+    page.get_by_label("Password", exact=True).fill("a-long-enough-passphrase-26")
+    page.get_by_label("Password confirmation").fill("a-long-enough-passphrase-26")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(live_server.url + "/")
+    assert page.get_by_role("button", name="Log out").is_visible()
+    assert page.get_by_role("link", name="Ama").is_visible()
