@@ -1,5 +1,27 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest
+
+from accounts.models import User
+
+
+def _dashboard_allowed(user: User) -> bool:
+    from products.selectors import is_operator, member_supplier_ids  # the composition root may know the apps
+
+    return is_operator(user) or bool(member_supplier_ids(user))
+
+
+class DashboardLoginForm(AuthenticationForm):
+    """The admin's log-in, open to supplier members as well as operators (the admin's own wants is_staff)."""
+
+    def confirm_login_allowed(self, user: User) -> None:  # type: ignore[override]
+        super().confirm_login_allowed(user)
+        if not _dashboard_allowed(user):
+            raise forms.ValidationError(
+                "This account has no access to the dashboard: it is for suppliers' staff and the network's operators.",
+                code="no_dashboard_access",
+            )
 
 
 class DashboardSite(admin.AdminSite):
@@ -12,9 +34,10 @@ class DashboardSite(admin.AdminSite):
     site_title = "socialbiz dashboard"
     index_title = "Dashboard"
     site_url = "/"
+    login_form = DashboardLoginForm
 
     def has_permission(self, request: HttpRequest) -> bool:
-        from products.admin import dashboard_scope  # the project's composition root may know the apps
+        from products.admin import dashboard_scope
 
         scope = dashboard_scope(request)
         return scope.operator or bool(scope.readable)

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from products.models import Batch, Product, Supplier, SupplierMember
 from socialbiz import gs1
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import PASSWORD, UserFactory
 from tests.products.factories import BatchFactory, ProductFactory, SupplierMemberFactory, public_product
 
 pytestmark = pytest.mark.django_db
@@ -217,3 +217,20 @@ def test_operator_sees_every_supplier_and_can_suspend_with_a_reason(operator, ow
     own_supplier.refresh_from_db()
     assert (own_supplier.status, own_supplier.status_reason) == ("suspended", "Ignored three safety complaints.")
     assert Supplier.objects.get(pk=other_supplier.pk).status == "active"
+
+
+def test_supplier_member_logs_in_through_the_dashboard(owner, client):
+    response = client.post(
+        reverse("admin:login"),
+        {"username": owner.user.email, "password": PASSWORD, "next": reverse("admin:index")},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("admin:index")
+    assert "Products" in response.content.decode()
+
+
+def test_shopper_is_refused_at_the_dashboard_log_in_with_a_reason(shopper, client):
+    response = client.post(reverse("admin:login"), {"username": shopper.user.email, "password": PASSWORD})
+    assert response.status_code == 200
+    assert "no access to the dashboard" in response.content.decode()
+    assert "_auth_user_id" not in client.session
