@@ -28,11 +28,6 @@ def vat_validate(value: str) -> None:
         )
 
 
-class SupplierQuerySet(models.QuerySet["Supplier"]):
-    def for_member(self, user: settings.AUTH_USER_MODEL) -> "SupplierQuerySet":  # type: ignore[name-defined]
-        return self.filter(members__user=user)
-
-
 class Supplier(models.Model):
     """A business that sells on the network. Its status is set by the network's enforcement, never by itself."""
 
@@ -61,8 +56,6 @@ class Supplier(models.Model):
     status_reason = models.TextField(blank=True, help_text="Why the status was last changed; shown on public pages.")
     status_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    objects = SupplierQuerySet.as_manager()
 
     class Meta:
         ordering = ["legal_name"]

@@ -3,7 +3,7 @@
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import User
-from products.models import Batch, Declaration, Product, Supplier, SupplierMember
+from products.models import Batch, Declaration, Product, SupplierMember
 
 
 def is_operator(user: User) -> bool:
@@ -19,14 +19,6 @@ def member_supplier_ids(user: User, *, editable: bool = False) -> set[int]:
     if editable:
         memberships = memberships.filter(role__in=[SupplierMember.Role.OWNER, SupplierMember.Role.EDITOR])
     return set(memberships.values_list("supplier_id", flat=True))
-
-
-def member_owner_supplier_ids(user: User) -> set[int]:
-    if not (user.is_authenticated and user.is_active):
-        return set()
-    return set(
-        SupplierMember.objects.filter(user=user, role=SupplierMember.Role.OWNER).values_list("supplier_id", flat=True)
-    )
 
 
 def product_list_public() -> QuerySet[Product]:
@@ -59,7 +51,3 @@ def product_detail(*, supplier_slug: str, product_slug: str, viewer: User) -> Pr
     if product.is_public or is_operator(viewer) or product.supplier_id in member_supplier_ids(viewer):
         return product
     return None
-
-
-def supplier_for_member(user: User) -> QuerySet[Supplier]:
-    return Supplier.objects.filter(members__user=user)
