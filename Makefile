@@ -40,7 +40,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: $(STAMP)
-	DEBUG=true $(VENV)/bin/mypy */services.py */selectors.py socialbiz/gs1.py
+	DEBUG=true $(VENV)/bin/mypy */services.py */selectors.py products/access.py socialbiz/gs1.py socialbiz/idempotency.py
 
 check: lint typecheck
 	$(PY) manage.py makemigrations --check --dry-run

@@ -1,6 +1,7 @@
 """Writes about people: sign-up."""
 
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from accounts.models import User
 
@@ -13,3 +14,22 @@ def user_sign_up(*, email: str, password: str, display_name: str = "") -> User:
     user.full_clean(exclude=["password"])
     user.save()
     return user
+
+
+@transaction.atomic
+def api_token_get_or_create(*, user: User) -> Token:
+    """The user's API token, made if they have none."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
+
+
+@transaction.atomic
+def api_token_rotate(*, user: User) -> Token:
+    """Replace the user's API token with a new one; the old one stops working at once."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+@transaction.atomic
+def api_token_revoke(*, user: User) -> None:
+    Token.objects.filter(user=user).delete()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("sign-up/", views.sign_up, name="sign_up"),
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api-token/", views.api_token, name="api_token"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(

@@ -6,7 +6,6 @@ filtered through one DashboardScope, worked out once per request. Writes go thro
 """
 
 import operator
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -17,37 +16,13 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from products import services
+from products.access import Access, access_for_request
 from products.models import Batch, Declaration, Product, Supplier, SupplierMember
-from products.selectors import is_operator
 
 
-@dataclass(frozen=True)
-class DashboardScope:
-    operator: bool
-    readable: frozenset[int]
-    editable: frozenset[int]
-    owned: frozenset[int]
-
-
-def dashboard_scope(request: HttpRequest) -> DashboardScope:
-    """Who the request's user is on the dashboard; one query, cached on the request."""
-    cached = getattr(request, "_dashboard_scope", None)
-    if cached is not None:
-        return cached
-    user = request.user
-    roles: list[tuple[int, str]] = []
-    if user.is_authenticated and user.is_active:
-        roles = list(SupplierMember.objects.filter(user=user).values_list("supplier_id", "role"))
-    scope = DashboardScope(
-        operator=is_operator(user),  # type: ignore[arg-type]
-        readable=frozenset(sid for sid, _ in roles),
-        editable=frozenset(
-            sid for sid, role in roles if role in (SupplierMember.Role.OWNER, SupplierMember.Role.EDITOR)
-        ),
-        owned=frozenset(sid for sid, role in roles if role == SupplierMember.Role.OWNER),
-    )
-    request._dashboard_scope = scope  # type: ignore[attr-defined]
-    return scope
+def dashboard_scope(request: HttpRequest) -> Access:
+    """The dashboard's view of the request user's access (see products.access)."""
+    return access_for_request(request)
 
 
 class SupplierScopedAdmin(admin.ModelAdmin):
@@ -58,7 +33,7 @@ class SupplierScopedAdmin(admin.ModelAdmin):
     def supplier_id_of(self, obj: models.Model) -> int:
         return operator.attrgetter(self.supplier_path.replace("__", ".") + "_id")(obj)
 
-    def writable_ids(self, scope: DashboardScope) -> frozenset[int]:
+    def writable_ids(self, scope: Access) -> frozenset[int]:
         return scope.editable
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
@@ -187,7 +162,7 @@ class SupplierAdmin(SupplierScopedAdmin):
     def supplier_id_of(self, obj: models.Model) -> int:
         return obj.pk
 
-    def writable_ids(self, scope: DashboardScope) -> frozenset[int]:
+    def writable_ids(self, scope: Access) -> frozenset[int]:
         return scope.owned  # only owners change the supplier's profile
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:

@@ -1,24 +1,12 @@
 """Reads of the catalog that pages, the dashboard and the API share; they decide the queries."""
 
+from typing import Any
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import User
-from products.models import Batch, Declaration, Product, SupplierMember
-
-
-def is_operator(user: User) -> bool:
-    """Network operators are the platform's staff."""
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
-
-
-def member_supplier_ids(user: User, *, editable: bool = False) -> set[int]:
-    """The suppliers a user works for; with editable=True only those where they may change the catalog."""
-    if not (user.is_authenticated and user.is_active):
-        return set()
-    memberships = SupplierMember.objects.filter(user=user)
-    if editable:
-        memberships = memberships.filter(role__in=[SupplierMember.Role.OWNER, SupplierMember.Role.EDITOR])
-    return set(memberships.values_list("supplier_id", flat=True))
+from products.access import Access, access_for
+from products.models import Batch, Declaration, Product, Supplier
 
 
 def product_list_public() -> QuerySet[Product]:
@@ -48,6 +36,36 @@ def product_detail(*, supplier_slug: str, product_slug: str, viewer: User) -> Pr
     )
     if product is None:
         return None
-    if product.is_public or is_operator(viewer) or product.supplier_id in member_supplier_ids(viewer):
+    if product.is_public or access_for(viewer).can_read(product.supplier_id):
         return product
     return None
+
+
+def _visible(queryset: QuerySet[Any], access: Access, supplier_path: str, public: Q) -> QuerySet[Any]:
+    if access.operator:
+        return queryset
+    return queryset.filter(public | Q(**{f"{supplier_path}__in": access.readable}))
+
+
+def product_list_for(access: Access) -> QuerySet[Product]:
+    """Products a user may read through the API: public ones, and all of their own suppliers'."""
+    queryset = Product.objects.select_related("supplier").prefetch_related(
+        Prefetch("declarations", queryset=Declaration.objects.order_by("kind", "topic", "id"))
+    )
+    return _visible(queryset, access, "supplier", Q(published_at__isnull=False))
+
+
+def declaration_list_for(access: Access) -> QuerySet[Declaration]:
+    queryset = Declaration.objects.select_related("product")
+    return _visible(queryset, access, "product__supplier", Q(product__published_at__isnull=False))
+
+
+def batch_list_for(access: Access) -> QuerySet[Batch]:
+    """Batches of the products a user may read."""
+    queryset = Batch.objects.select_related("product")
+    return _visible(queryset, access, "product__supplier", Q(product__published_at__isnull=False))
+
+
+def supplier_list() -> QuerySet[Supplier]:
+    """Suppliers are public: who sells on the network, and their standing, is for everyone to see."""
+    return Supplier.objects.all()

@@ -7,9 +7,10 @@ from accounts.models import User
 
 
 def _dashboard_allowed(user: User) -> bool:
-    from products.selectors import is_operator, member_supplier_ids  # the composition root may know the apps
+    from products.access import access_for  # the composition root may know the apps
 
-    return is_operator(user) or bool(member_supplier_ids(user))
+    access = access_for(user)
+    return access.operator or bool(access.readable)
 
 
 class DashboardLoginForm(AuthenticationForm):
@@ -37,7 +38,7 @@ class DashboardSite(admin.AdminSite):
     login_form = DashboardLoginForm
 
     def has_permission(self, request: HttpRequest) -> bool:
-        from products.admin import dashboard_scope
+        from products.access import access_for_request
 
-        scope = dashboard_scope(request)
-        return scope.operator or bool(scope.readable)
+        access = access_for_request(request)
+        return access.operator or bool(access.readable)

@@ -67,6 +67,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "socialbiz",
     "accounts",
     "products",
@@ -157,6 +162,7 @@ CELERY_TIMEZONE = "UTC"
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 60)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "socialbiz.tasks.heartbeat", "schedule": timedelta(seconds=HEARTBEAT_INTERVAL)},
+    "idempotency-keys-purge": {"task": "socialbiz.tasks.idempotency_keys_purge", "schedule": timedelta(hours=1)},
 }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -183,7 +189,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Django's login form posts the email address as "username" (axes would look for USERNAME_FIELD, "email").
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "socialbiz.views.login_locked_out"
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_VERBOSE = False
 
@@ -195,6 +201,54 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "socialbiz <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Integrator API (Django REST framework): /api/v1/, schema at /api/schema/, docs at /api/docs/.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "socialbiz.api.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", "120/min"),
+        "user": env("API_THROTTLE_USER", "1200/min"),
+    },
+    "EXCEPTION_HANDLER": "socialbiz.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "socialbiz integrator API",
+    "DESCRIPTION": (
+        "Suppliers, products with their declared risks and benefits, and batches. Authenticate with "
+        "`Authorization: Token <key>`. Errors share one JSON shape (`Error`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"EvidenceLevelEnum": "products.models.Declaration.EvidenceLevel"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "socialbiz.api.errors.document_error_responses",
+    ],
+}
+# How long a client's Idempotency-Key is remembered (it replays the first response for this long).
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,5 +9,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("dashboard/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("api/", include("socialbiz.api.urls")),
     path("", include("storefront.urls")),
+    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),  # embedded mode only (DEBUG)
 ]
+
+handler404 = "socialbiz.views.page_not_found"
+handler500 = "socialbiz.views.server_error"

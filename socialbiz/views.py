@@ -1,8 +1,12 @@
-from django.http import HttpRequest, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from socialbiz import health
+from socialbiz.api import errors
 
 
 @require_safe
@@ -16,3 +20,33 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "worker_heartbeat": health.heartbeat_last(),
     }
     return JsonResponse(body, status=200 if database else 503)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404: the API's JSON error shape under /api/ and /epcis/, the site's page elsewhere."""
+    if errors.is_api_request(request):
+        return errors.api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if errors.is_api_request(request):
+        return errors.api_server_error(request)
+    return defaults.server_error(request)
+
+
+def login_locked_out(
+    request: HttpRequest, credentials: dict | None = None, *args: object, **kwargs: object
+) -> HttpResponse:
+    """django-axes' answer to a paused log-in: the API's JSON 429 for API clients, the site's page for people."""
+    if errors.is_api_request(request):
+        return JsonResponse(
+            errors.error_body(
+                429,
+                "login_locked_out",
+                "Too many failed log-ins for this account from your address; try again later or reset the password.",
+            ),
+            status=429,
+        )
+    context = {"cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)}
+    return render(request, "accounts/locked_out.html", context, status=429)

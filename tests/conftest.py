@@ -70,3 +70,11 @@ def stranger() -> Persona:
 
 def database_is_postgres() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: throttling counters and cached pages never leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()

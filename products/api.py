@@ -1,0 +1,365 @@
+"""Integrator API for the catalog: suppliers, products with their declarations, and batches.
+
+Reads follow the public pages (plus a member's own unpublished rows); writes go through products.services, the
+same as the dashboard, and are allowed by products.access.SupplierPermission.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import django_filters
+from django.db.models import Model, QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from products import selectors, services
+from products.access import SupplierPermission, access_for_request
+from products.models import Batch, Declaration, Product, Supplier
+from socialbiz.api.filters import StrictFilterSet
+from socialbiz.idempotency import HEADER as IDEMPOTENCY_HEADER
+from socialbiz.idempotency import idempotent_call
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Optional here: a repeat with the same key and body returns the first response without doing the "
+    "work again; the same key with a different body is a 422.",
+)
+IDEMPOTENT = {"parameters": [IDEMPOTENCY_PARAMETER], "extensions": {"x-idempotent": True}}
+
+
+# Output
+
+
+class SupplierOut(serializers.ModelSerializer):
+    country_name = serializers.CharField(source="country.name", read_only=True)
+
+    class Meta:
+        model = Supplier
+        fields = [
+            "id",
+            "slug",
+            "legal_name",
+            "country",
+            "country_name",
+            "description",
+            "public_email",
+            "website",
+            "gln",
+            "open_supply_hub_id",
+            "vat_number",
+            "status",
+            "status_reason",
+            "status_changed_at",
+        ]
+
+
+class DeclarationOut(serializers.ModelSerializer):
+    effective_evidence_level = serializers.ChoiceField(
+        choices=Declaration.EvidenceLevel.choices,
+        read_only=True,
+        help_text="The level to show today: evidence past valid_until counts as expired.",
+    )
+
+    class Meta:
+        model = Declaration
+        fields = [
+            "id",
+            "product",
+            "kind",
+            "topic",
+            "statement",
+            "evidence_level",
+            "effective_evidence_level",
+            "evidence_url",
+            "valid_until",
+            "updated_at",
+        ]
+
+
+class ProductOut(serializers.ModelSerializer):
+    supplier = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    is_public = serializers.BooleanField(read_only=True)
+    page_url = serializers.SerializerMethodField()
+    declarations = DeclarationOut(many=True, read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "supplier",
+            "name",
+            "slug",
+            "category",
+            "description",
+            "gtin",
+            "internal_ref",
+            "use",
+            "care",
+            "repair",
+            "end_of_life",
+            "is_public",
+            "published_at",
+            "updated_at",
+            "page_url",
+            "declarations",
+        ]
+
+    def get_page_url(self, product: Product) -> str:
+        request = self.context.get("request")
+        path = product.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+
+class BatchOut(serializers.ModelSerializer):
+    class Meta:
+        model = Batch
+        fields = ["id", "product", "lot", "produced_on", "expires_on", "quantity", "created_at"]
+
+
+# Input: only shapes and types here; every rule is checked by the services.
+
+
+class SupplierProfileIn(serializers.Serializer):
+    legal_name = serializers.CharField(max_length=200, required=False)
+    country = serializers.CharField(max_length=2, required=False, help_text="ISO 3166-1 alpha-2 code.")
+    description = serializers.CharField(required=False, allow_blank=True)
+    public_email = serializers.EmailField(required=False, allow_blank=True)
+    website = serializers.URLField(required=False, allow_blank=True)
+    gln = serializers.CharField(max_length=13, required=False, allow_blank=True)
+    open_supply_hub_id = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    vat_number = serializers.CharField(max_length=20, required=False, allow_blank=True)
+
+
+class ProductFieldsIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=80, required=False, allow_blank=True)
+    category = serializers.ChoiceField(choices=Product.Category.choices)
+    description = serializers.CharField(required=False, allow_blank=True)
+    gtin = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, allow_null=True, help_text="GTIN-8/12/13/14; stored as 14."
+    )
+    use = serializers.CharField(required=False, allow_blank=True)
+    care = serializers.CharField(required=False, allow_blank=True)
+    repair = serializers.CharField(required=False, allow_blank=True)
+    end_of_life = serializers.CharField(required=False, allow_blank=True)
+
+
+class ProductCreateIn(ProductFieldsIn):
+    supplier = serializers.SlugField(help_text="The slug of a supplier you may edit.")
+
+
+class DeclarationIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Declaration.Kind.choices)
+    topic = serializers.ChoiceField(choices=Declaration.Topic.choices)
+    statement = serializers.CharField(max_length=1000)
+    evidence_level = serializers.ChoiceField(choices=Declaration.EvidenceLevel.choices, required=False)
+    evidence_url = serializers.URLField(required=False, allow_blank=True)
+    valid_until = serializers.DateField(required=False, allow_null=True)
+
+
+class BatchIn(serializers.Serializer):
+    product = serializers.IntegerField(help_text="The id of a product you may edit.")
+    lot = serializers.CharField(max_length=20, help_text="GS1 AI 10: up to 20 characters of GS1's CSET 82.")
+    produced_on = serializers.DateField()
+    expires_on = serializers.DateField(required=False, allow_null=True)
+    quantity = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
+
+
+class BatchUpdateIn(BatchIn):
+    product = None  # type: ignore[assignment]  # a batch never moves to another product
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _editable(model_queryset: QuerySet[Any], request: Request, field: str, **lookup: Any) -> Any:
+    """The object a write names in its body, if it exists and the user may edit its supplier; else a clear 400/403."""
+    obj = model_queryset.filter(**lookup).first()
+    if obj is None:
+        raise exceptions.ValidationError({field: ["No such object, or you may not see it."]})
+    supplier_id = obj.pk if isinstance(obj, Supplier) else obj.supplier_id
+    if not access_for_request(request).can_edit(supplier_id):
+        raise exceptions.PermissionDenied(SupplierPermission.message)
+    return obj
+
+
+class SupplierScopedViewSet(viewsets.GenericViewSet):
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, SupplierPermission]
+    supplier_path = "supplier_id"
+
+    def supplier_id_of(self, obj: Model) -> int:
+        value: Any = obj
+        for part in self.supplier_path.split("."):
+            value = getattr(value, part)
+        return value
+
+    def respond(self, obj: Model, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(obj).data, status=code)
+
+    def idempotent(self, request: Request, work: Callable[[], Response]) -> Response:
+        return idempotent_call(request, work, required=False)
+
+
+class SupplierFilter(StrictFilterSet):
+    class Meta:
+        model = Supplier
+        fields = ["country", "status"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List suppliers", description="Everyone may read who sells on the network."),
+    retrieve=extend_schema(summary="A supplier"),
+    partial_update=extend_schema(summary="Change a supplier's profile (owners)", request=SupplierProfileIn),
+)
+class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SupplierScopedViewSet):
+    serializer_class = SupplierOut
+    filterset_class = SupplierFilter
+    lookup_field = "slug"
+    supplier_path = "pk"
+    owner_only = True
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Supplier]:
+        return selectors.supplier_list()
+
+    def partial_update(self, request: Request, slug: str) -> Response:
+        supplier = self.get_object()
+        data = _valid(SupplierProfileIn, request, partial=True)
+        return self.respond(services.supplier_update(supplier=supplier, data=data))
+
+
+class ProductFilter(StrictFilterSet):
+    supplier = django_filters.CharFilter(field_name="supplier__slug", help_text="A supplier's slug.")
+    is_public = django_filters.BooleanFilter(
+        field_name="published_at", lookup_expr="isnull", exclude=True, widget=django_filters.widgets.BooleanWidget()
+    )
+
+    class Meta:
+        model = Product
+        fields = ["supplier", "category", "gtin", "is_public"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List products", description="Public products, and all of your own suppliers'."),
+    retrieve=extend_schema(summary="A product with its declared risks and benefits"),
+    create=extend_schema(summary="Add an unpublished product", request=ProductCreateIn, **IDEMPOTENT),
+    partial_update=extend_schema(summary="Change a product", request=ProductFieldsIn),
+    publish=extend_schema(summary="Publish (needs at least one risk and one benefit)", request=None),
+    unpublish=extend_schema(summary="Take off public view", request=None),
+    declarations=extend_schema(
+        summary="Declare a risk or a benefit", request=DeclarationIn, responses={201: DeclarationOut}, **IDEMPOTENT
+    ),
+)
+class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, SupplierScopedViewSet):
+    serializer_class = ProductOut
+    filterset_class = ProductFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return selectors.product_list_for(access_for_request(self.request))
+
+    def create(self, request: Request) -> Response:
+        def work() -> Response:
+            data = _valid(ProductCreateIn, request)
+            supplier = _editable(Supplier.objects.all(), request, "supplier", slug=data.pop("supplier"))
+            return self.respond(services.product_create(supplier=supplier, data=data), status.HTTP_201_CREATED)
+
+        return self.idempotent(request, work)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        product = self.get_object()
+        data = _valid(ProductFieldsIn, request, partial=True)
+        return self.respond(services.product_update(product=product, data=data))
+
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str) -> Response:
+        product = self.get_object()
+        services.product_publish(product=product)
+        return self.respond(self.get_queryset().get(pk=product.pk))
+
+    @action(detail=True, methods=["post"])
+    def unpublish(self, request: Request, pk: str) -> Response:
+        product = self.get_object()
+        services.product_unpublish(product=product)
+        return self.respond(self.get_queryset().get(pk=product.pk))
+
+    @action(detail=True, methods=["post"], serializer_class=DeclarationOut)
+    def declarations(self, request: Request, pk: str) -> Response:
+        product = self.get_object()
+
+        def work() -> Response:
+            declaration = services.declaration_create(product=product, data=_valid(DeclarationIn, request))
+            return Response(DeclarationOut(declaration).data, status=status.HTTP_201_CREATED)
+
+        return self.idempotent(request, work)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(summary="A declaration"),
+    partial_update=extend_schema(summary="Change a declaration", request=DeclarationIn),
+    destroy=extend_schema(summary="Withdraw a declaration (not a public product's last risk or benefit)"),
+)
+class DeclarationViewSet(mixins.RetrieveModelMixin, SupplierScopedViewSet):
+    serializer_class = DeclarationOut
+    supplier_path = "product.supplier_id"
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Declaration]:
+        return selectors.declaration_list_for(access_for_request(self.request))
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        declaration = self.get_object()
+        data = _valid(DeclarationIn, request, partial=True)
+        return self.respond(services.declaration_update(declaration=declaration, data=data))
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.declaration_delete(declaration=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BatchFilter(StrictFilterSet):
+    produced_after = django_filters.DateFilter(field_name="produced_on", lookup_expr="gte")
+    produced_before = django_filters.DateFilter(field_name="produced_on", lookup_expr="lte")
+
+    class Meta:
+        model = Batch
+        fields = ["product", "lot", "produced_after", "produced_before"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List batches", description="Batches of the products you may read."),
+    retrieve=extend_schema(summary="A batch"),
+    create=extend_schema(summary="Record a batch", request=BatchIn, **IDEMPOTENT),
+    partial_update=extend_schema(summary="Change a batch", request=BatchUpdateIn),
+)
+class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, SupplierScopedViewSet):
+    serializer_class = BatchOut
+    filterset_class = BatchFilter
+    supplier_path = "product.supplier_id"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Batch]:
+        return selectors.batch_list_for(access_for_request(self.request))
+
+    def create(self, request: Request) -> Response:
+        def work() -> Response:
+            data = _valid(BatchIn, request)
+            product = _editable(
+                selectors.product_list_for(access_for_request(request)), request, "product", pk=data.pop("product")
+            )
+            return self.respond(services.batch_create(product=product, data=data), status.HTTP_201_CREATED)
+
+        return self.idempotent(request, work)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        batch = self.get_object()
+        data = _valid(BatchUpdateIn, request, partial=True)
+        return self.respond(services.batch_update(batch=batch, data=data))

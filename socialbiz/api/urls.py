@@ -1,0 +1,24 @@
+"""/api/: version 1 of the integrator API, its OpenAPI schema and its self-hosted docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from accounts import api as accounts_api
+from products import api as products_api
+
+router = DefaultRouter()
+router.register("suppliers", products_api.SupplierViewSet, basename="supplier")
+router.register("products", products_api.ProductViewSet, basename="product")
+router.register("declarations", products_api.DeclarationViewSet, basename="declaration")
+router.register("batches", products_api.BatchViewSet, basename="batch")
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/auth/token/", accounts_api.TokenView.as_view(), name="token"),
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]
