@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views import defaults
+from django.views import csrf, defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -50,3 +50,11 @@ def login_locked_out(
         )
     context = {"cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)}
     return render(request, "accounts/locked_out.html", context, status=429)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused CSRF check: JSON under the API (for session-authenticated scripts), Django's page elsewhere."""
+    if errors.is_api_request(request):
+        message = "CSRF check failed: send the CSRF token with session authentication, or use a token."
+        return JsonResponse(errors.error_body(403, "csrf_failed", message), status=403)
+    return csrf.csrf_failure(request, reason=reason)

@@ -81,7 +81,7 @@ def is_api_request(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIXES)
 
 
-def api_not_found(request: HttpRequest) -> JsonResponse:
+def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse(error_body(404, "not_found", MESSAGES["not_found"]), status=404)
 
 

@@ -1,11 +1,13 @@
 """/api/: version 1 of the integrator API, its OpenAPI schema and its self-hosted docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from products import api as products_api
+from socialbiz.api import errors
 
 router = DefaultRouter()
 router.register("suppliers", products_api.SupplierViewSet, basename="supplier")
@@ -21,4 +23,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Anything else under /api/ is the API's JSON 404, also with DEBUG on (where Django shows its own HTML page).
+    re_path(r"", csrf_exempt(errors.api_not_found)),
 ]

@@ -102,3 +102,21 @@ def test_filters_and_page_sizes_it_cannot_apply_are_refused_not_ignored(query):
 def test_a_repeated_filter_is_refused():
     body = assert_error(APIClient().get("/api/v1/products/?category=food&category=textile"), 400, "invalid")
     assert body["errors"]["category"] == ["Give this filter once."]
+
+
+def test_unknown_api_paths_are_json_even_with_debug_on(settings):
+    settings.DEBUG = True
+    assert_error(APIClient().get("/api/v2/whatever"), 404, "not_found")
+
+
+def test_unsafe_methods_on_unknown_api_paths_are_json_404s_not_csrf_pages():
+    assert_error(APIClient(enforce_csrf_checks=True).patch("/api/v1/declarations/1.5/", {}), 404, "not_found")
+
+
+def test_a_session_write_without_csrf_token_is_a_json_403(owner):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(owner.user)
+    response = client.patch(f"/api/v1/suppliers/{owner.supplier.slug}/", {"website": "https://x.example"})
+    assert_error(response, 403, "permission_denied")
+    owner.supplier.refresh_from_db()
+    assert owner.supplier.website == ""

@@ -8,7 +8,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
@@ -24,12 +26,18 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 @pytest.fixture
 def world(db, owner, other_supplier, monkeypatch):
     """Something to find: public and unpublished products of two suppliers, with batches; no throttling."""
+    # Requests go straight into the WSGI handler, whose request signals would close the test's database
+    # connection (and its transaction) after each response; Django's own test client unhooks them the same way.
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "100000/min", "user": "100000/min"})
     for supplier in (owner.supplier, other_supplier):
         product = public_product(supplier=supplier)
         BatchFactory(product=product)
     token, _ = Token.objects.get_or_create(user=owner.user)
-    return {"Authorization": f"Token {token.key}"}
+    yield {"Authorization": f"Token {token.key}"}
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @schema.parametrize()
