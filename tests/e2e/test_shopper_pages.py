@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from products.models import Product
+from tests.accounts.factories import PASSWORD, UserFactory
 from tests.products.factories import BatchFactory, DeclarationFactory, SupplierFactory, public_product
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -93,3 +94,23 @@ def test_shopper_signs_up_on_a_phone(live_server, transactional_db, browser_page
     page.wait_for_url(live_server.url + "/")
     assert page.get_by_role("button", name="Log out").is_visible()
     assert page.get_by_role("link", name="Ama").is_visible()
+
+
+@pytest.fixture
+def developer(transactional_db):
+    return UserFactory(email="dev@example.org")
+
+
+def test_a_new_api_token_fits_a_phone_screen(live_server, developer, browser_page):
+    # (fixtures that write to the database come before browser_page: Playwright runs an event loop)
+    page = browser_page
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email address").fill("dev@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + "/accounts/api-token/")
+    page.get_by_role("button", name="Create a new token").click()
+    key = page.locator("#api-token-key").inner_text()
+    assert len(key) == 40
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=OUTPUT / "api-token-phone.png", full_page=True)
