@@ -238,3 +238,58 @@ def test_suppliers_are_public_and_filtered_by_country(stranger, own_supplier, ot
     assert [s["slug"] for s in response.json()["results"]] == [own_supplier.slug]
     detail = api(stranger).get(reverse("api:supplier-detail", args=[other_supplier.slug]))
     assert detail.json()["country_name"] == "Portugal"
+
+
+WRITES = [
+    ("post", "/api/v1/products/", lambda w: {"supplier": w["supplier"].slug, "name": "Intruder", "category": "food"}),
+    ("patch", "/api/v1/products/{product}/", lambda w: {"name": "Intruder"}),
+    ("post", "/api/v1/products/{product}/publish/", lambda w: {}),
+    ("post", "/api/v1/products/{public}/unpublish/", lambda w: {}),
+    (
+        "post",
+        "/api/v1/products/{public}/declarations/",
+        lambda w: {"kind": "risk", "topic": "health", "statement": "x"},
+    ),
+    ("patch", "/api/v1/declarations/{declaration}/", lambda w: {"statement": "Intruder"}),
+    ("delete", "/api/v1/declarations/{declaration}/", lambda w: None),
+    (
+        "post",
+        "/api/v1/batches/",
+        lambda w: {"product": w["public"].pk, "lot": "X1", "produced_on": "2026-01-01", "quantity": 1},
+    ),
+    ("patch", "/api/v1/batches/{batch}/", lambda w: {"quantity": 1}),
+    ("patch", "/api/v1/suppliers/{slug}/", lambda w: {"legal_name": "Intruder"}),
+]
+
+
+def database_state():
+    return (
+        list(Product.objects.order_by("pk").values_list("name", "published_at")),
+        list(Declaration.objects.order_by("pk").values_list("kind", "statement")),
+        list(Batch.objects.order_by("pk").values_list("lot", "quantity")),
+        list(Supplier.objects.order_by("pk").values_list("legal_name", "status")),
+    )
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WRITES, ids=[f"{m} {p}" for m, p, _ in WRITES])
+@pytest.mark.parametrize("persona", ["other_member", "shopper", "stranger"])
+def test_every_write_endpoint_refuses_everyone_but_the_suppliers_editors(persona, method, path, body, request, owner):
+    client = api(request.getfixturevalue(persona))
+    draft = ProductFactory(supplier=owner.supplier)
+    DeclarationFactory(product=draft, kind="risk")
+    DeclarationFactory(product=draft, kind="benefit")
+    public = public_product(supplier=owner.supplier)
+    world = {
+        "supplier": owner.supplier,
+        "public": public,
+        "product": draft.pk,
+        "declaration": DeclarationFactory(product=public, kind="risk", statement="Second risk.").pk,
+        "batch": BatchFactory(product=public, quantity=50).pk,
+        "slug": owner.supplier.slug,
+    }
+    before = database_state()
+    url = path.format(**{k: (v.pk if hasattr(v, "pk") else v) for k, v in world.items()})
+    response = getattr(client, method)(url, body(world))
+    expected = {401} if persona == "stranger" else {403, 404}
+    assert response.status_code in expected, response.content
+    assert database_state() == before
