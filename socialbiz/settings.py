@@ -247,6 +247,8 @@ SPECTACULAR_SETTINGS = {
         "socialbiz.api.errors.document_error_responses",
     ],
 }
+# The largest EPCIS document /epcis/capture accepts, in bytes (a 10,000-event document is about 8 MB).
+EPCIS_CAPTURE_MAX_BYTES = env_int("EPCIS_CAPTURE_MAX_BYTES", 20_000_000)
 # How long a client's Idempotency-Key is remembered (it replays the first response for this long).
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("dashboard/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/", include("socialbiz.api.urls")),
+    path("epcis/", include("provenance.urls")),
     path("", include("storefront.urls")),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),  # embedded mode only (DEBUG)
 ]

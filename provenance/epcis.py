@@ -1,0 +1,205 @@
+"""EPCIS 2.0 documents: validation against GS1's schema, and reading events into rows and identifier lines.
+
+The schema and context are GS1's own files (provenance/standards/), loaded once. Validation reports every problem
+with the JSON path of the offending value, e.g. `$.epcisBody.eventList[3].eventTime`.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator, FormatChecker
+
+from provenance import identifiers
+
+STANDARDS = Path(__file__).resolve().parent / "standards"
+CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+MAX_REPORTED_ERRORS = 100
+EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent")
+CBV_PREFIXES = {
+    "bizStep": ("urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-"),
+    "disposition": ("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-"),
+}
+# Where each list of identifiers sits in an event, and the role its identifiers play in lineage.
+EPC_LISTS = {
+    "epcList": "epc",
+    "childEPCs": "child",
+    "inputEPCList": "input",
+    "outputEPCList": "output",
+}
+QUANTITY_LISTS = {
+    "quantityList": "epc",
+    "childQuantityList": "child",
+    "inputQuantityList": "input",
+    "outputQuantityList": "output",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+class InvalidDocument(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the EPCIS document")
+        self.problems = problems
+
+
+@cache
+def schema() -> dict[str, Any]:
+    return json.loads((STANDARDS / "EPCIS-JSON-Schema.json").read_text())
+
+
+@cache
+def context() -> dict[str, Any]:
+    return json.loads((STANDARDS / "epcis-context.jsonld").read_text())
+
+
+@cache
+def _validator() -> Draft7Validator:
+    return Draft7Validator(schema(), format_checker=FormatChecker())
+
+
+def json_path(parts: Any) -> str:
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _leaf_errors(error: Any) -> Iterator[Any]:
+    # if/then and allOf wrap the real reason; report the innermost errors, which name the offending value.
+    if error.context:
+        for sub in error.context:
+            yield from _leaf_errors(sub)
+    else:
+        yield error
+
+
+def parse_time(value: str) -> datetime | None:
+    """An EPCIS timestamp with its offset, or None if it has none or is not a timestamp."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def validate_document(document: Any, *, kind: str = "EPCISDocument") -> list[dict[str, Any]]:
+    """Check a whole EPCIS document; return its events, or raise InvalidDocument listing every problem."""
+    if not isinstance(document, dict):
+        raise InvalidDocument([Problem("$", "An EPCIS document is a JSON object.")])
+    if document.get("type") != kind:
+        raise InvalidDocument([Problem("$.type", f"Expected {kind!r}, got {document.get('type')!r}.")])
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for error in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
+        for leaf in _leaf_errors(error):
+            problem = Problem(json_path(leaf.absolute_path), leaf.message)
+            if (problem.path, problem.message) not in seen:
+                seen.add((problem.path, problem.message))
+                problems.append(problem)
+    events = document.get("epcisBody", {}).get("eventList", []) if isinstance(document.get("epcisBody"), dict) else []
+    if not isinstance(events, list):
+        events = []
+    for index, event in enumerate(events):
+        if isinstance(event, dict):
+            problems += _event_problems(event, f"$.epcisBody.eventList[{index}]")
+    if problems:
+        raise InvalidDocument(problems[:MAX_REPORTED_ERRORS])
+    return events
+
+
+def _event_problems(event: dict[str, Any], path: str) -> list[Problem]:
+    """What GS1's schema does not say but EPCIS requires, and identifiers that claim a GS1 form but break it."""
+    problems = []
+    if event.get("type") not in EVENT_TYPES:
+        problems.append(
+            Problem(f"{path}.type", f"Unknown event type {event.get('type')!r}: one of {', '.join(EVENT_TYPES)}.")
+        )
+    for field in ("eventTime", "recordTime"):
+        if field in event and parse_time(event[field]) is None:
+            problems.append(
+                Problem(f"{path}.{field}", "A timestamp needs a time zone offset, e.g. 2026-05-01T08:00:00+02:00.")
+            )
+    declaration = event.get("errorDeclaration")
+    if (
+        isinstance(declaration, dict)
+        and "declarationTime" in declaration
+        and parse_time(declaration["declarationTime"]) is None
+    ):
+        problems.append(Problem(f"{path}.errorDeclaration.declarationTime", "A timestamp needs a time zone offset."))
+    for field, identifier, _role, _quantity in _identifier_fields(event):
+        try:
+            identifiers.canonical(identifier)
+        except ValueError as error:
+            problems.append(Problem(f"{path}.{field}", str(error)))
+    return problems
+
+
+def _identifier_fields(event: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any] | None]]:
+    """(JSON path under the event, identifier, lineage role, quantity element or None) for everything it touches."""
+    if isinstance(event.get("parentID"), str):
+        yield "parentID", event["parentID"], "parent", None
+    for field, role in EPC_LISTS.items():
+        for i, value in enumerate(event.get(field) or []):
+            if isinstance(value, str):
+                yield f"{field}[{i}]", value, role, None
+    for field, role in QUANTITY_LISTS.items():
+        for i, element in enumerate(event.get(field) or []):
+            if isinstance(element, dict) and isinstance(element.get("epcClass"), str):
+                yield f"{field}[{i}].epcClass", element["epcClass"], role, element
+
+
+def short_term(field: str, value: str) -> str:
+    """A CBV value without its prefix (`urn:epcglobal:cbv:bizstep:shipping` → `shipping`), so queries match both."""
+    for prefix in CBV_PREFIXES.get(field, ()):
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
+
+
+@dataclass(frozen=True)
+class Line:
+    role: str
+    identifier: str
+    is_class: bool
+    quantity: Decimal | None
+    uom: str
+
+
+def event_lines(event: dict[str, Any]) -> list[Line]:
+    lines = []
+    for _field, identifier, role, element in _identifier_fields(event):
+        quantity = None
+        if element is not None and "quantity" in element:
+            try:
+                quantity = Decimal(str(element["quantity"]))
+            except InvalidOperation:
+                quantity = None
+        canonical = identifiers.canonical(identifier)
+        lines.append(
+            Line(
+                role=role,
+                identifier=canonical,
+                is_class=element is not None or identifiers.is_class(canonical),
+                quantity=quantity,
+                uom=str(element.get("uom", "")) if element else "",
+            )
+        )
+    return lines
+
+
+def canonical_json(value: Any) -> bytes:
+    """One byte string per JSON value: sorted keys, no spaces, UTF-8. What hashes are computed over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

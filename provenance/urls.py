@@ -1,0 +1,15 @@
+"""/epcis/: the EPCIS 2.0 REST interface."""
+
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
+
+from provenance import api
+from socialbiz.api import errors
+
+app_name = "epcis"
+
+urlpatterns = [
+    path("capture", api.CaptureView.as_view(), name="capture"),
+    path("capture/<uuid:capture_id>", api.CaptureDetailView.as_view(), name="capture-detail"),
+    re_path(r"", csrf_exempt(errors.api_not_found)),
+]
