@@ -95,6 +95,14 @@ def parse_time(value: str) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+def require_time(value: str) -> datetime:
+    """A timestamp from a document that has passed validation (which checked it has an offset)."""
+    parsed = parse_time(value)
+    if parsed is None:
+        raise ValueError(f"not an EPCIS timestamp with an offset: {value!r}")
+    return parsed
+
+
 def validate_document(document: Any, *, kind: str = "EPCISDocument") -> list[dict[str, Any]]:
     """Check a whole EPCIS document; return its events, or raise InvalidDocument listing every problem."""
     if not isinstance(document, dict):

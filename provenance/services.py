@@ -31,7 +31,7 @@ def _chunks(items: list[Any], size: int = BULK_SIZE) -> Iterable[list[Any]]:
 def _event_row(
     event: dict[str, Any], *, supplier: Supplier, capture: Capture, event_id: str, generated: bool
 ) -> TraceEvent:
-    event_time = epcis.parse_time(event["eventTime"])
+    event_time = epcis.require_time(event["eventTime"])
     return TraceEvent(
         supplier=supplier,
         capture=capture,
@@ -55,7 +55,7 @@ def _error_row(event: TraceEvent, declaration: dict[str, Any], capture: Capture)
     return ErrorDeclaration(
         event=event,
         capture=capture,
-        declaration_time=epcis.parse_time(declaration["declarationTime"]),
+        declaration_time=epcis.require_time(declaration["declarationTime"]),
         reason=str(declaration.get("reason", "")),
         corrective_event_ids=list(declaration.get("correctiveEventIDs", [])),
         document=declaration,
