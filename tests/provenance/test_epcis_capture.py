@@ -305,3 +305,33 @@ def test_our_copy_of_gs1s_schema_is_unchanged():
         pytest.skip("../shared is not present")
     for name in ("EPCIS-JSON-Schema.json", "epcis-context.jsonld"):
         assert (epcis.STANDARDS / name).read_bytes() == (shared / name).read_bytes()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not database_is_postgres(), reason="concurrent captures need PostgreSQL (DATABASE_URL)")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_captures_extend_one_unbroken_chain(owner):
+    import threading
+
+    barrier = threading.Barrier(4)
+    failures = []
+
+    def capture_batch(start: int) -> None:
+        try:
+            barrier.wait()
+            events = [object_event(n) for n in range(start, start + 25)]
+            capture_document(supplier=owner.supplier, submitted_by=None, document=document(*events))
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=capture_batch, args=(start,)) for start in (1, 101, 201, 301)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    indexes = list(TraceEvent.objects.filter(supplier=owner.supplier).values_list("chain_index", flat=True))
+    assert sorted(indexes) == list(range(1, 101))
+    assert chain_verify(supplier_id=owner.supplier.pk).ok
