@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -46,14 +47,26 @@ class Facility(models.Model):
         verbose_name_plural = "facilities"
         constraints = [
             models.CheckConstraint(
+                # Both or neither: SQL lets a NULL pass a comparison, so each must be required explicitly.
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
-                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                | Q(
+                    latitude__isnull=False,
+                    longitude__isnull=False,
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
                 name="facility_coordinates_valid",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.country.name})"
+
+    def clean(self) -> None:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError("Give both latitude and longitude, or neither.")
 
 
 class Capture(models.Model):

@@ -202,3 +202,25 @@ def evidence_revoke(*, evidence: Evidence, reason: str) -> Evidence:
     evidence.revoked_reason = reason.strip()
     evidence.save(update_fields=["revoked_at", "revoked_reason"])
     return evidence
+
+
+@transaction.atomic
+def evidence_links_add(
+    *, evidence: Evidence, events: Iterable[TraceEvent] = (), declarations: Iterable[Any] = ()
+) -> None:
+    """Cite evidence for more of its owner's events and declarations (never another supplier's)."""
+    events, declarations = list(events), list(declarations)
+    if any(event.supplier_id != evidence.owner_id for event in events):
+        raise ValidationError({"events": "Evidence can back only its owner's own events."})
+    if any(declaration.product.supplier_id != evidence.owner_id for declaration in declarations):
+        raise ValidationError({"declarations": "Evidence can back only its owner's own declarations."})
+    evidence.events.add(*events)
+    evidence.declarations.add(*declarations)
+
+
+@transaction.atomic
+def evidence_links_set(*, evidence: Evidence, events: Iterable[TraceEvent], declarations: Iterable[Any]) -> None:
+    """Make exactly these events and declarations the ones the evidence backs."""
+    evidence.events.clear()
+    evidence.declarations.clear()
+    evidence_links_add(evidence=evidence, events=events, declarations=declarations)

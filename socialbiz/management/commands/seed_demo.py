@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from products import demo as catalog_demo
 from products.models import Supplier
+from provenance import demo as chains_demo
 
 
 class Command(BaseCommand):
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         else:
             summary = catalog_demo.seed()
             self.stdout.write(self.style.SUCCESS(f"Demo data: {summary}."))
+            self.stdout.write(self.style.SUCCESS(f"Demo supply chains: {chains_demo.seed()}."))
         self.stdout.write(self.banner(url.rstrip("/")))
 
     def banner(self, url: str) -> str:
