@@ -4,9 +4,12 @@ hash(n) = SHA-256(hash(n-1) ‖ canonical JSON of event n), with 64 zeros before
 or reordering any stored event breaks every hash after it; `chain_verify` finds the first broken link.
 """
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from typing import Any
+
+from django.core.cache import cache
 
 from provenance.epcis import canonical_json
 from provenance.models import TraceEvent
@@ -57,3 +60,32 @@ def chain_verify(*, supplier_id: int, chunk_size: int = 2000) -> ChainReport:
             return ChainReport(supplier_id, length, False, index, event_id, reason)
         previous, expected_index = stored_hash, expected_index + 1
     return ChainReport(supplier_id, length, True)
+
+
+CACHE_SECONDS = 3600
+
+
+def chain_verified(*, supplier_id: int) -> bool:
+    """Whether a supplier's chain verifies, cached until the chain grows (or for an hour).
+
+    Public pages ask this on every view; recomputing a long chain each time would cost seconds. The cache key holds
+    the chain's head, so a new event is verified at once; tampering with an older event is caught by the next
+    uncached check (an hour at most) and by the nightly `chains_verify_all` task, which never uses the cache.
+    """
+    head = (
+        TraceEvent.objects.filter(supplier_id=supplier_id)
+        .order_by("-chain_index")
+        .values_list("chain_index", "hash")
+        .first()
+    )
+    if head is None:
+        return True
+    key = f"hashchain:{supplier_id}:{head[0]}:{head[1]}"
+    cached = None
+    with contextlib.suppress(Exception):  # a cache outage costs a recomputation, never an error page
+        cached = cache.get(key)
+    if cached is None:
+        cached = chain_verify(supplier_id=supplier_id).ok
+        with contextlib.suppress(Exception):
+            cache.set(key, cached, CACHE_SECONDS)
+    return cached

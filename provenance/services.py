@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -15,12 +15,18 @@ from provenance import epcis, hashchain
 from provenance.models import Capture, ErrorDeclaration, EventLine, Evidence, Facility, TraceEvent
 
 BULK_SIZE = 1000
+ANALYZE_AFTER = 5000
 FACILITY_FIELDS = frozenset(
     {"name", "kind", "address", "country", "latitude", "longitude", "gln", "open_supply_hub_id", "location_uri"}
 )
 EVIDENCE_FIELDS = frozenset(
     {"title", "issuer", "scheme", "url", "document", "sha256", "level", "valid_from", "valid_until"}
 )
+
+
+def _analyze_provenance_tables() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE provenance_traceevent, provenance_eventline")
 
 
 def _chunks(items: list[Any], size: int = BULK_SIZE) -> Iterable[list[Any]]:
@@ -135,6 +141,9 @@ def capture_document(*, supplier: Supplier, submitted_by: User | None, document:
         EventLine.objects.bulk_create(chunk)
     ErrorDeclaration.objects.bulk_create([_error_row(stored[eid], decl, capture) for eid, decl in pending_errors])
 
+    if len(new_events) >= ANALYZE_AFTER and connection.vendor == "postgresql":
+        # Fresh statistics after a bulk load, or lineage walks plan as if the tables were empty until autovacuum.
+        transaction.on_commit(_analyze_provenance_tables)
     capture.event_count, capture.duplicate_count, capture.finished_at = len(new_events), duplicates, timezone.now()
     capture.save(update_fields=["event_count", "duplicate_count", "finished_at"])
     return capture

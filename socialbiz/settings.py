@@ -163,6 +163,7 @@ HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 60)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "socialbiz.tasks.heartbeat", "schedule": timedelta(seconds=HEARTBEAT_INTERVAL)},
     "idempotency-keys-purge": {"task": "socialbiz.tasks.idempotency_keys_purge", "schedule": timedelta(hours=1)},
+    "hash-chains-verify": {"task": "provenance.tasks.chains_verify_all", "schedule": timedelta(hours=24)},
 }
 
 AUTH_USER_MODEL = "accounts.User"

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from products import api as products_api
+from provenance import lineage_api
 from socialbiz.api import errors
 
 router = DefaultRouter()
@@ -20,6 +21,7 @@ app_name = "api"
 urlpatterns = [
     path("v1/auth/token/", accounts_api.TokenView.as_view(), name="token"),
     path("v1/", include(router.urls)),
+    path("v1/", include(lineage_api.urlpatterns)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
