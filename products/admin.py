@@ -77,6 +77,14 @@ class SupplierScopedAdmin(admin.ModelAdmin):
                 kwargs["queryset"] = Product.objects.filter(supplier_id__in=writable).select_related("supplier")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # A member of one supplier adds rows for that supplier: preselect it.
+        initial = super().get_changeform_initial_data(request)
+        editable = dashboard_scope(request).editable
+        if len(editable) == 1 and "__" not in self.supplier_path and self.supplier_path != "id":
+            initial.setdefault(self.supplier_path, next(iter(editable)))
+        return initial
+
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
         saved = self.service_save(obj, form, change)
         if not change:
@@ -89,7 +97,8 @@ class SupplierScopedAdmin(admin.ModelAdmin):
         raise NotImplementedError(f"{type(self).__name__} must save through a service")
 
 
-def _changed(form: forms.ModelForm, fields: frozenset[str], change: bool) -> dict[str, Any]:
+def form_changes(form: forms.ModelForm, fields: frozenset[str], change: bool) -> dict[str, Any]:
+    """What a dashboard form gives a service: the changed fields on a change, all of them on an add."""
     names = form.changed_data if change else form.cleaned_data.keys()
     return {name: form.cleaned_data[name] for name in names if name in fields}
 
@@ -181,7 +190,7 @@ class SupplierAdmin(SupplierScopedAdmin):
         return {"slug": ["legal_name"]} if dashboard_scope(request).operator else {}
 
     def service_save(self, obj: Supplier, form: forms.ModelForm, change: bool) -> Supplier:
-        profile = _changed(form, services.SUPPLIER_PROFILE_FIELDS, change)
+        profile = form_changes(form, services.SUPPLIER_PROFILE_FIELDS, change)
         if change:
             saved = services.supplier_update(supplier=obj, data=profile)
         else:
@@ -254,15 +263,8 @@ class ProductAdmin(SupplierScopedAdmin):
         # A product never moves to another supplier.
         return [*self.readonly_fields, "supplier"] if obj else self.readonly_fields
 
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        initial = super().get_changeform_initial_data(request)
-        editable = dashboard_scope(request).editable
-        if len(editable) == 1:
-            initial.setdefault("supplier", next(iter(editable)))
-        return initial
-
     def service_save(self, obj: Product, form: forms.ModelForm, change: bool) -> Product:
-        data = _changed(form, services.PRODUCT_FIELDS, change)
+        data = form_changes(form, services.PRODUCT_FIELDS, change)
         if change:
             return services.product_update(product=obj, data=data)
         return services.product_create(supplier=form.cleaned_data["supplier"], data=data)
@@ -278,10 +280,10 @@ class ProductAdmin(SupplierScopedAdmin):
                     services.declaration_delete(declaration=declaration)
             elif declaration.pk is None:
                 if inline_form.has_changed():
-                    data = _changed(inline_form, services.DECLARATION_FIELDS, change=False)
+                    data = form_changes(inline_form, services.DECLARATION_FIELDS, change=False)
                     formset.new_objects.append(services.declaration_create(product=form.instance, data=data))
             elif inline_form.has_changed():
-                data = _changed(inline_form, services.DECLARATION_FIELDS, change=True)
+                data = form_changes(inline_form, services.DECLARATION_FIELDS, change=True)
                 services.declaration_update(declaration=declaration, data=data)
                 formset.changed_objects.append((declaration, inline_form.changed_data))
 
@@ -320,7 +322,7 @@ class BatchAdmin(SupplierScopedAdmin):
         return ["product"] if obj else []
 
     def service_save(self, obj: Batch, form: forms.ModelForm, change: bool) -> Batch:
-        data = _changed(form, services.BATCH_FIELDS, change)
+        data = form_changes(form, services.BATCH_FIELDS, change)
         if change:
             return services.batch_update(batch=obj, data=data)
         return services.batch_create(product=form.cleaned_data["product"], data=data)

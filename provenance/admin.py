@@ -28,7 +28,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from products.access import Access
-from products.admin import SupplierScopedAdmin, dashboard_scope
+from products.admin import SupplierScopedAdmin, dashboard_scope, form_changes
 from products.models import Batch, Declaration, Supplier
 from provenance import epcis, hashchain, identifiers, services
 from provenance.models import EventLine, Evidence, Facility, TraceEvent
@@ -53,11 +53,6 @@ LINE_BREAK = mark_safe("<br>")
 
 def _scoped(queryset: models.QuerySet[Any], scope: Access, path: str, writable: frozenset[int]) -> models.QuerySet[Any]:
     return queryset if scope.operator else queryset.filter(**{f"{path}__in": writable})
-
-
-def _changed(form: forms.ModelForm, fields: frozenset[str], change: bool) -> dict[str, Any]:
-    names = form.changed_data if change else form.cleaned_data.keys()
-    return {name: form.cleaned_data[name] for name in names if name in fields}
 
 
 def with_place_names(events: models.QuerySet[TraceEvent]) -> models.QuerySet[TraceEvent]:
@@ -101,15 +96,8 @@ class FacilityAdmin(SupplierScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # events name facilities by location_uri; a deleted one would leave them nameless
 
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        initial = super().get_changeform_initial_data(request)
-        editable = dashboard_scope(request).editable
-        if len(editable) == 1:
-            initial.setdefault("owner", next(iter(editable)))
-        return initial
-
     def service_save(self, obj: Facility, form: forms.ModelForm, change: bool) -> Facility:
-        data = _changed(form, services.FACILITY_FIELDS - {"location_uri"}, change)
+        data = form_changes(form, services.FACILITY_FIELDS - {"location_uri"}, change)
         if change:
             return services.facility_update(facility=obj, data=data)
         return services.facility_create(owner=form.cleaned_data["owner"], data=data)
@@ -195,13 +183,6 @@ class EvidenceAdmin(SupplierScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # evidence is revoked, never deleted: pages that cited it say so
 
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        initial = super().get_changeform_initial_data(request)
-        editable = dashboard_scope(request).editable
-        if len(editable) == 1:
-            initial.setdefault("owner", next(iter(editable)))
-        return initial
-
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         scope = dashboard_scope(request)
         writable = self.writable_ids(scope)
@@ -226,7 +207,7 @@ class EvidenceAdmin(SupplierScopedAdmin):
             return obj  # only what it backs changes; save_related writes that
         data = {
             name: value
-            for name, value in _changed(form, services.EVIDENCE_FIELDS - {"sha256"}, change).items()
+            for name, value in form_changes(form, services.EVIDENCE_FIELDS - {"sha256"}, change).items()
             if value is not None
         }
         return services.evidence_create(owner=form.cleaned_data["owner"], data=data)

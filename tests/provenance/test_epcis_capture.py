@@ -15,11 +15,11 @@ from provenance.hashchain import chain_verify
 from provenance.models import Capture, ErrorDeclaration, EventLine, TraceEvent
 from provenance.services import capture_document
 from tests.conftest import database_is_postgres
+from tests.provenance.factories import epcis_document as document
 
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "standards" / "epcis" / "examples"
-CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
 
 
 def example(name: str) -> dict:
@@ -27,16 +27,6 @@ def example(name: str) -> dict:
     if not path.exists():
         pytest.skip(f"GS1's examples are not at {EXAMPLES}")
     return json.loads(path.read_text())
-
-
-def document(*events: dict) -> dict:
-    return {
-        "@context": CONTEXT,
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-05-01T10:00:00+00:00",
-        "epcisBody": {"eventList": list(events)},
-    }
 
 
 def object_event(n: int = 1, **fields) -> dict:

@@ -12,6 +12,7 @@ from provenance import epcis
 from provenance.models import Capture
 from provenance.services import capture_document
 from tests.products.factories import SupplierFactory
+from tests.provenance.factories import epcis_document as document
 
 pytestmark = pytest.mark.django_db
 
@@ -42,16 +43,6 @@ TRANSFORMATION = "urn:uuid:7b0a4c5e-1d36-4f1e-9d36-3c4e2b8a9f00"
 
 def eid(n: int) -> str:
     return f"urn:uuid:00000000-0000-4000-8000-{n:012d}"
-
-
-def document(*events: dict, context: list | None = None) -> dict:
-    return {
-        "@context": context or [epcis.CONTEXT_URL],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-05-01T10:00:00+00:00",
-        "epcisBody": {"eventList": list(events)},
-    }
 
 
 def event(n: int, type_: str = "ObjectEvent", day: int = 1, **fields) -> dict:

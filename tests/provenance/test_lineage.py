@@ -17,6 +17,7 @@ from provenance.models import Facility, TraceEvent
 from provenance.services import capture_document, evidence_create, evidence_revoke, facility_create
 from socialbiz import gs1
 from tests.products.factories import BatchFactory, ProductFactory, public_product
+from tests.provenance.factories import epcis_document as document
 
 pytestmark = pytest.mark.django_db
 
@@ -57,16 +58,6 @@ def sscc_digital(serial: int) -> str:
     """The 18-digit SSCC of sscc_urn(serial): extension digit 0, company prefix, serial reference, check digit."""
     body = f"09610000{serial:09d}"
     return body + ean.calc_check_digit(body)
-
-
-def document(*events: dict) -> dict:
-    return {
-        "@context": CONTEXT,
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-05-01T10:00:00+00:00",
-        "epcisBody": {"eventList": list(events)},
-    }
 
 
 def quantity(identifier: str, amount: float | None = None, uom: str = "KGM") -> dict:
