@@ -19,7 +19,7 @@ from tests.provenance.factories import epcis_document as document
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "standards" / "epcis" / "examples"
+EXAMPLES = epcis.STANDARDS / "examples"  # GS1's examples, copied unchanged
 
 
 def example(name: str) -> dict:
@@ -289,12 +289,14 @@ def test_postgresql_refuses_to_delete_a_stored_event(owner):
     assert EventLine.objects.count() == 1
 
 
-def test_our_copy_of_gs1s_schema_is_unchanged():
-    shared = EXAMPLES.parent
+def test_our_copy_of_gs1s_files_is_unchanged():
+    shared = Path(__file__).resolve().parents[3] / "shared" / "standards" / "epcis"
     if not shared.exists():
-        pytest.skip("../shared is not present")
-    for name in ("EPCIS-JSON-Schema.json", "epcis-context.jsonld"):
-        assert (epcis.STANDARDS / name).read_bytes() == (shared / name).read_bytes()
+        pytest.skip(f"the shared standards are not at {shared}")
+    names = ["EPCIS-JSON-Schema.json", "epcis-context.jsonld", *(f"examples/{p.name}" for p in EXAMPLES.iterdir())]
+    assert len(names) == 8
+    for name in names:
+        assert (epcis.STANDARDS / name).read_bytes() == (shared / name).read_bytes(), name
 
 
 @pytest.mark.postgres

@@ -1,7 +1,6 @@
 """GET /epcis/events and /epcis/events/{eventID}: EPCIS 2.0 SimpleEventQuery over captured events, public."""
 
 import json
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
@@ -16,7 +15,7 @@ from tests.provenance.factories import epcis_document as document
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "standards" / "epcis" / "examples"
+EXAMPLES = epcis.STANDARDS / "examples"  # GS1's examples, copied unchanged
 EXTENSION = {"example": "http://ns.example.com/epcis/"}
 
 # Identifiers of our own events, each with its twin in the other form (EPC URN / GS1 Digital Link).

@@ -1,15 +1,15 @@
 """EPC URNs and GS1 Digital Link URIs of the same GS1 key share one canonical form; nothing else is touched."""
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, reject
 from hypothesis import strategies as st
 
+from provenance import epcis
 from provenance.identifiers import batch_uri, canonical, is_class
 
-EXAMPLES = Path("/work/shared/standards/epcis/examples")
+EXAMPLES = epcis.STANDARDS / "examples"  # GS1's examples, copied unchanged
 
 DIGITS = "0123456789"
 # GS1 General Specifications figure 7.11-1.
