@@ -73,8 +73,7 @@ def assert_valid_epcis(body: dict) -> None:
 
 def example_documents(pattern: str = "*.jsonld") -> list[dict]:
     paths = sorted(EXAMPLES.glob(pattern))
-    if not paths:
-        pytest.skip(f"GS1's examples are not at {EXAMPLES}")
+    assert paths, f"GS1's examples are missing from {EXAMPLES}"
     return [json.loads(path.read_text()) for path in paths]
 
 
