@@ -69,3 +69,48 @@ def batch_list_for(access: Access) -> QuerySet[Batch]:
 def supplier_list() -> QuerySet[Supplier]:
     """Suppliers are public: who sells on the network, and their standing, is for everyone to see."""
     return Supplier.objects.all()
+
+
+def _batch_with_product() -> QuerySet[Batch]:
+    return Batch.objects.select_related("product__supplier")
+
+
+def batch_for_gtin_lot(*, gtin: str, lot: str) -> Batch | None:
+    """A public product's batch by GTIN-14 and lot (what a GS1 Digital Link names)."""
+    return _batch_with_product().filter(product__gtin=gtin, lot=lot, product__published_at__isnull=False).first()
+
+
+def batch_for_ref_lot(*, ref: str, lot: str) -> Batch | None:
+    """A public product's batch by the internal reference of a product without GTIN, and lot."""
+    return _batch_with_product().filter(product__internal_ref=ref, lot=lot, product__published_at__isnull=False).first()
+
+
+def product_for_gtin(*, gtin: str) -> Product | None:
+    return Product.objects.public().select_related("supplier").filter(gtin=gtin).first()
+
+
+def product_for_ref(*, ref: str) -> Product | None:
+    return Product.objects.public().select_related("supplier").filter(internal_ref=ref).first()
+
+
+def batch_page(*, batch_id: int, viewer: User) -> Batch | None:
+    """A batch with its product, supplier and declarations (with the evidence behind them), for its public page.
+
+    Batches of unpublished products only for their supplier's members and operators, like the product page.
+    """
+    batch = (
+        _batch_with_product()
+        .prefetch_related(
+            Prefetch(
+                "product__declarations",
+                queryset=Declaration.objects.order_by("topic", "id").prefetch_related("evidence"),
+            )
+        )
+        .filter(pk=batch_id)
+        .first()
+    )
+    if batch is None:
+        return None
+    if batch.product.is_public or access_for(viewer).can_read(batch.product.supplier_id):
+        return batch
+    return None

@@ -248,6 +248,12 @@ SPECTACULAR_SETTINGS = {
         "socialbiz.api.errors.document_error_responses",
     ],
 }
+# GS1 Digital Link resolver: the root that QR codes encode (https://id.example.org in production). The demo and
+# development use the local server itself.
+RESOLVER_ROOT = env("RESOLVER_ROOT", "http://127.0.0.1:8000").rstrip("/")
+# How long a rendered public batch page is cached (it is also invalidated whenever what it shows changes).
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+
 # The largest EPCIS document /epcis/capture accepts, in bytes (a 10,000-event document is about 8 MB).
 EPCIS_CAPTURE_MAX_BYTES = env_int("EPCIS_CAPTURE_MAX_BYTES", 20_000_000)
 # How long a client's Idempotency-Key is remembered (it replays the first response for this long).
