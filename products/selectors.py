@@ -94,18 +94,13 @@ def product_for_ref(*, ref: str) -> Product | None:
 
 
 def batch_page(*, batch_id: int, viewer: User) -> Batch | None:
-    """A batch with its product, supplier and declarations (with the evidence behind them), for its public page.
+    """A batch with its product, supplier and declarations, for its public page.
 
     Batches of unpublished products only for their supplier's members and operators, like the product page.
     """
     batch = (
         _batch_with_product()
-        .prefetch_related(
-            Prefetch(
-                "product__declarations",
-                queryset=Declaration.objects.order_by("topic", "id").prefetch_related("evidence"),
-            )
-        )
+        .prefetch_related(Prefetch("product__declarations", queryset=Declaration.objects.order_by("topic", "id")))
         .filter(pk=batch_id)
         .first()
     )
