@@ -12,7 +12,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
 # GS1 General Specifications, figure 7.11-1: the 82 characters allowed in AI (10) and AI (21) values.
-CSET82 = re.compile(r"^[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+$")
+CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
 LOT_MAX_LENGTH = 20
 
 
@@ -60,7 +60,7 @@ def lot_validate(value: str) -> None:
             code="lot_length",
             params={"max": LOT_MAX_LENGTH, "n": len(value)},
         )
-    if not CSET82.match(value):
+    if not CSET82.fullmatch(value):
         raise ValidationError(
             "A lot number may use letters A–Z and a–z, digits and !\"%&'()*+,-./:;<=>?_ only (GS1 CSET 82); "
             "no spaces or accented letters.",

@@ -56,3 +56,8 @@ def test_gln_check_digit_is_verified():
     gs1.gln_validate(valid)
     with pytest.raises(ValidationError):
         gs1.gln_validate(valid[:-1] + str((int(valid[-1]) + 1) % 10))
+
+
+def test_a_lot_ending_in_a_newline_is_refused():
+    with pytest.raises(ValidationError):
+        gs1.lot_validate("LOT1\n")
