@@ -5,7 +5,10 @@ sees only their own suppliers' rows: querysets, object permissions and foreign-k
 filtered through one DashboardScope, worked out once per request. Writes go through products.services.
 """
 
+import io
 import operator
+import re
+import zipfile
 from typing import Any
 
 from django import forms
@@ -13,11 +16,15 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from products import services
 from products.access import Access, access_for_request
 from products.models import Batch, Declaration, Product, Supplier, SupplierMember
+from storefront.qr import qr_png, qr_svg
+from storefront.resolver import batch_uri
 
 
 def dashboard_scope(request: HttpRequest) -> Access:
@@ -317,9 +324,63 @@ class BatchAdmin(SupplierScopedAdmin):
     search_fields = ["lot", "product__name"]
     list_select_related = ["product__supplier"]
     date_hierarchy = "produced_on"
+    actions = ["download_qr_codes"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ["product"] if obj else []
+        return ["product", "qr_codes"] if obj else []
+
+    @staticmethod
+    def qr_file_stem(batch: Batch) -> str:
+        """`{gtin or internal ref}-{lot}`, with the lot's `/`, `:`, `?` and the like (allowed by GS1) made file-safe."""
+        lot = re.sub(r"[^A-Za-z0-9._-]", "_", batch.lot)
+        return f"{batch.product.gtin or batch.product.internal_ref}-{lot}"
+
+    @admin.display(description="QR codes")
+    def qr_codes(self, obj: Batch) -> SafeString:
+        uri = batch_uri(obj)
+        name = self.qr_file_stem(obj)
+        links = format_html(
+            '<code>{}</code><br><a href="{}/qr.svg" download="{}.svg">SVG (for print)</a> · '
+            '<a href="{}/qr.png" download="{}.png">PNG</a>',
+            uri,
+            uri,
+            name,
+            uri,
+            name,
+        )
+        if obj.product.is_public:
+            return links
+        # The resolver answers for public products only, but packs are printed before launch: the ZIP has them now.
+        return format_html(
+            "{}<br><small>{}</small>",
+            links,
+            "These links answer once the product is published; until then, use the batch list's "
+            "“Download print-ready QR codes (ZIP)” action.",
+        )
+
+    @admin.action(description="Download print-ready QR codes (ZIP)")
+    def download_qr_codes(self, request: HttpRequest, queryset: models.QuerySet[Batch]) -> HttpResponse | None:
+        # The queryset is already the user's own (get_queryset): other suppliers' ids never get this far.
+        batches = list(queryset.select_related("product__supplier").order_by("product__name", "lot", "pk"))
+        if not batches:
+            self.message_user(request, "None of the selected batches is yours to download.", messages.WARNING)
+            return None
+        buffer = io.BytesIO()
+        stems: set[str] = set()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for batch in batches:
+                stem = self.qr_file_stem(batch)
+                if stem in stems:  # two lots that differ only in characters a file name cannot hold
+                    stem = f"{stem}-{batch.pk}"
+                stems.add(stem)
+                uri = batch_uri(batch)
+                archive.writestr(f"{stem}.svg", qr_svg(uri))
+                archive.writestr(f"{stem}.png", qr_png(uri))
+        return HttpResponse(
+            buffer.getvalue(),
+            content_type="application/zip",
+            headers={"Content-Disposition": 'attachment; filename="qr-codes.zip"'},
+        )
 
     def service_save(self, obj: Batch, form: forms.ModelForm, change: bool) -> Batch:
         data = form_changes(form, services.BATCH_FIELDS, change)

@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from provenance import epcis, identifiers
-from provenance.models import EventLine, TraceEvent
+from provenance.models import EventLine, Evidence, TraceEvent
 
 # EPCIS query ------------------------------------------------------------------------------------------------------
 #
@@ -263,3 +263,24 @@ def events_context(events: Iterable[TraceEvent]) -> list[Any]:
                 seen.add(key)
                 context.append(entry)
     return context
+
+
+# Batch page -------------------------------------------------------------------------------------------------------
+
+
+def evidence_for_declarations(declaration_ids: Iterable[int]) -> dict[int, list[Evidence]]:
+    """Declaration id → the evidence cited for it, revoked and expired included (they are shown as such): one query."""
+    cited: dict[int, list[Evidence]] = {}
+    links = Evidence.declarations.through.objects.filter(declaration_id__in=list(declaration_ids))
+    for link in links.select_related("evidence").order_by("evidence__title", "evidence_id"):
+        cited.setdefault(link.declaration_id, []).append(link.evidence)
+    return cited
+
+
+def evidence_for_events(event_ids: Iterable[int]) -> dict[int, list[Evidence]]:
+    """Trace event id → the evidence cited for it, revoked and expired included: one query."""
+    cited: dict[int, list[Evidence]] = {}
+    links = Evidence.events.through.objects.filter(traceevent_id__in=list(event_ids))
+    for link in links.select_related("evidence").order_by("evidence__title", "evidence_id"):
+        cited.setdefault(link.traceevent_id, []).append(link.evidence)
+    return cited

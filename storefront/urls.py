@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from storefront import views
 
@@ -7,4 +7,7 @@ app_name = "storefront"
 urlpatterns = [
     path("", views.home, name="home"),
     path("products/<slug:supplier_slug>/<slug:product_slug>/", views.product, name="product"),
+    path("batches/<int:batch_id>/", views.batch, name="batch"),
+    # GS1 Digital Link resolver (/01/…, /p/…, /.well-known/gs1resolver) and its QR images: last, it claims paths.
+    path("", include("storefront.resolver_urls")),
 ]
