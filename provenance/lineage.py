@@ -194,6 +194,32 @@ class Lineage:
         mine = self.upstream | ({self.identifier} if self.identifier else set())
         return tuple(e for e in self.events if any(line.identifier in mine for line in self.lines.get(e.pk, ())))
 
+    def chain_hops(self) -> list[Hop]:
+        """The hops from raw material to shelf: the events of the batch and of everything it was made from.
+
+        Not what was made from the batch, and not the side branches of a shared lot: a transformation counts only
+        when it made something of this chain (its outputs, or those of another event with its transformationID).
+        """
+        mine = self.upstream | {self.identifier}
+        making = {
+            hop.event.transformation_id or hop.event.pk
+            for hop in self.hops
+            if hop.event.type == TraceEvent.Type.TRANSFORMATION
+            and any(
+                line.role == EventLine.Role.OUTPUT and line.identifier in mine
+                for line in self.lines.get(hop.event.pk, ())
+            )
+        }
+        return [
+            hop
+            for hop in self.hops
+            if (hop.event.transformation_id or hop.event.pk) in making
+            or (
+                hop.event.type != TraceEvent.Type.TRANSFORMATION
+                and any(line.identifier in mine for line in self.lines.get(hop.event.pk, ()))
+            )
+        ]
+
 
 def batch_identifier(batch: Batch) -> str | None:
     """The canonical GS1 Digital Link of a batch, or None when its product has no GTIN (and so no GS1 identifier)."""

@@ -19,7 +19,7 @@ from products import selectors as catalog
 from products.models import Batch, Declaration
 from provenance.hashchain import chain_verified
 from provenance.lineage import Hop, Lineage, batch_lineage
-from provenance.models import EventLine, Evidence, TraceEvent
+from provenance.models import Evidence
 from provenance.selectors import evidence_for_declarations, evidence_for_events
 from storefront import cache as page_cache
 from storefront import diagram
@@ -79,33 +79,6 @@ class Certificate:
     @property
     def link(self) -> str:
         return self.evidence.url or (self.evidence.document.url if self.evidence.document else "")
-
-
-def _chain_hops(lineage: Lineage) -> list[Hop]:
-    """The hops from raw material to shelf: the events of the batch and of everything it was made from.
-
-    Not what was made from the batch, and not the side branches of a shared lot: a transformation counts only when
-    it made something of this chain (its outputs, or those of another event with its transformationID).
-    """
-    mine = lineage.upstream | {lineage.identifier}
-    making = {
-        hop.event.transformation_id or hop.event.pk
-        for hop in lineage.hops
-        if hop.event.type == TraceEvent.Type.TRANSFORMATION
-        and any(
-            line.role == EventLine.Role.OUTPUT and line.identifier in mine
-            for line in lineage.lines.get(hop.event.pk, ())
-        )
-    }
-    return [
-        hop
-        for hop in lineage.hops
-        if (hop.event.transformation_id or hop.event.pk) in making
-        or (
-            hop.event.type != TraceEvent.Type.TRANSFORMATION
-            and any(line.identifier in mine for line in lineage.lines.get(hop.event.pk, ()))
-        )
-    ]
 
 
 def _certificates(
@@ -171,7 +144,7 @@ def _json_ld(data: dict[str, Any]) -> SafeString:
 def _batch_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
     product, supplier = batch.product, batch.product.supplier
     lineage = batch_lineage(batch)
-    hops = _chain_hops(lineage)
+    hops = lineage.chain_hops()
     chain = diagram.steps(hops)
     places = diagram.places(chain)
 
