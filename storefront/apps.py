@@ -8,8 +8,8 @@ class StorefrontConfig(AppConfig):
 
     def ready(self) -> None:
         # What the cached batch page shows: any change makes every cached page stale (storefront/cache.py).
-        # Trace events and error declarations are mostly written by bulk_create, which sends no signal: the page's
-        # cache key also holds their latest ids. A capture's final save marks the moment its events are committed.
+        # Trace events and error declarations are written by bulk_create, which sends no signal; the capture that
+        # wrote them is saved last, in the same transaction, and that save makes the pages stale.
         from products.models import Batch, Declaration, Product, Supplier
         from provenance.models import Capture, ErrorDeclaration, Evidence, Facility, TraceEvent
         from storefront.cache import content_changed

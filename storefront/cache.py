@@ -1,17 +1,15 @@
 """The rendered public batch page, cached per batch until anything it shows changes.
 
-A page's key holds:
-- the content version: a token kept in the cache and replaced whenever a supplier, product, declaration, batch,
-  facility, trace event, evidence (or what it is cited for) or error declaration is saved or deleted (the signal
-  receivers are connected in storefront/apps.py). A new random token, not an increment: a version key lost with a
-  Redis restart can never bring back an old version and the stale pages stored under it;
-- the ids of the latest trace event and error declaration: captures store them with bulk_create, which sends no
-  signal, and provenance must not know about storefront. One cheap query (two index lookups);
-- today's date: evidence runs out at midnight;
-- the scheme and host the page was asked for (its canonical link and Open Graph URL name them).
+A cached page is stored with the content version it was rendered at: a token kept in the cache and replaced whenever
+a supplier, product, declaration, batch, facility, capture (so trace events and error declarations, which captures
+write with bulk_create at once), evidence (or what it is cited for) is saved or deleted — the signal receivers are
+connected in storefront/apps.py. A new random token, not an increment: a version key lost with a Redis restart can
+never bring back an old version. One cache round trip (get_many) fetches the version and the page together, and no
+database query is needed to serve a cached page. The key also names today's date (evidence runs out at midnight)
+and the scheme and host the page was asked for (its canonical link names them).
 
-Pages are also kept for at most PAGE_CACHE_SECONDS. A cache that fails (Redis down) is a miss, never an error page,
-and is left alone for a few seconds so that an outage costs one timeout now and then, not one per call.
+Pages are kept for at most PAGE_CACHE_SECONDS (0 turns the cache off). A cache that fails (Redis down) is a miss,
+never an error page, and is left alone for a few seconds so that an outage costs one timeout now and then.
 """
 
 import hashlib
@@ -23,10 +21,8 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
-
-from provenance.models import ErrorDeclaration, TraceEvent
 
 logger = logging.getLogger(__name__)
 
@@ -62,36 +58,33 @@ def content_changed(sender: Any, **kwargs: Any) -> None:
     transaction.on_commit(bump, using=kwargs.get("using"))
 
 
-def _version() -> str | None:
-    version = _safely(cache.get, VERSION_KEY)
-    if version is None:
-        fresh = uuid.uuid4().hex
-        added = _safely(cache.add, VERSION_KEY, fresh, None)
-        version = fresh if added else _safely(cache.get, VERSION_KEY)
-    return version
+def _new_version() -> str | None:
+    fresh = uuid.uuid4().hex
+    added = _safely(cache.add, VERSION_KEY, fresh, None)
+    return fresh if added else _safely(cache.get, VERSION_KEY)
 
 
-def _latest_ids() -> tuple[int | None, int | None]:
-    events, errors = TraceEvent._meta.db_table, ErrorDeclaration._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT (SELECT MAX(id) FROM {events}), (SELECT MAX(id) FROM {errors})")
-        latest_event, latest_error = cursor.fetchone()
-    return latest_event, latest_error
+def enabled() -> bool:
+    return settings.PAGE_CACHE_SECONDS > 0
 
 
-def batch_page_key(*, batch_id: int, origin: str) -> str | None:
-    """The cache key of a batch's page as served at `origin` (scheme://host); None when the cache is unavailable."""
-    version = _version()
-    if version is None:
-        return None
-    latest_event, latest_error = _latest_ids()
+def batch_page_key(*, batch_id: int, origin: str) -> str:
+    """The cache key of a batch's page as served at `origin` (scheme://host)."""
     host = hashlib.sha256(origin.encode()).hexdigest()[:16]
-    return f"storefront:batch:{batch_id}:{version}:{latest_event}:{latest_error}:{timezone.localdate()}:{host}"
+    return f"storefront:batch:{batch_id}:{timezone.localdate()}:{host}"
 
 
-def page_get(key: str) -> str | None:
-    return _safely(cache.get, key)
+def page_get(key: str) -> tuple[str | None, str | None]:
+    """(the current content version, the page if it was rendered at that version); (None, None) if the cache fails."""
+    found = _safely(cache.get_many, [VERSION_KEY, key])
+    if found is None:
+        return None, None
+    version = found.get(VERSION_KEY) or _new_version()
+    entry = found.get(key)
+    if entry and version and entry[0] == version:
+        return version, entry[1]
+    return version, None
 
 
-def page_set(key: str, html: str) -> None:
-    _safely(cache.set, key, html, settings.PAGE_CACHE_SECONDS)
+def page_set(key: str, version: str, html: str) -> None:
+    _safely(cache.set, key, (version, html), settings.PAGE_CACHE_SECONDS)

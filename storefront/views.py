@@ -227,15 +227,15 @@ def batch(request: HttpRequest, batch_id: int) -> HttpResponse:
     # Logged-in people may see drafts and their own header: only anonymous visitors share the cached page (and not
     # while a one-off message waits for them).
     shared = not request.user.is_authenticated and not len(messages.get_messages(request))
-    key = page_cache.batch_page_key(batch_id=batch_id, origin=request.build_absolute_uri("/")) if shared else None
-    html = page_cache.page_get(key) if key else None
+    key = page_cache.batch_page_key(batch_id=batch_id, origin=request.build_absolute_uri("/"))
+    version, html = page_cache.page_get(key) if shared and page_cache.enabled() else (None, None)
     if html is None:
         found = catalog.batch_page(batch_id=batch_id, viewer=request.user)
         if found is None:
             raise Http404("No such batch.")
         html = render_to_string("storefront/batch.html", _batch_context(request, found), request=request)
-        if key:
-            page_cache.page_set(key, html)
+        if version:
+            page_cache.page_set(key, version, html)
     response = HttpResponse(_mark_item(html, request.GET.get("serial", "")))
     epcis = request.build_absolute_uri(reverse("api:batch-epcis", kwargs={"batch_id": batch_id}))
     response["Link"] = f'<{epcis}>; rel="alternate"; type="application/ld+json"; title="EPCIS 2.0 lineage"'

@@ -372,10 +372,10 @@ def test_json_ld_describes_the_product_with_its_gtin_lot_and_supplier(client, co
 # Speed: queries constant in chain depth
 
 
-# Cache key (latest ids), batch with product and supplier, declarations, lineage (walk up, walk down, events, lines,
+# Batch with product and supplier, declarations, lineage (walk up, walk down, events, lines,
 # facilities, evidence levels), the evidence of declarations and of events, the recording suppliers, and per supplier
 # (here one) its chain's head and — on a cold cache, as here — the chain itself.
-PAGE_QUERIES = 1 + 1 + 1 + 6 + 2 + 1 + 2
+PAGE_QUERIES = 1 + 1 + 6 + 2 + 1 + 2
 
 
 @pytest.mark.parametrize("depth", [2, 30])
@@ -431,23 +431,23 @@ class BrokenCache:
         return fail
 
 
-def test_a_warm_page_costs_one_query_and_two_cache_reads(client, cocoa, django_assert_num_queries, monkeypatch):
+def test_a_warm_page_costs_no_query_and_one_cache_round_trip(client, cocoa, django_assert_num_queries, monkeypatch):
     first = get(client, cocoa.batch)
     counting = CountingCache(page_cache.cache)
     monkeypatch.setattr(page_cache, "cache", counting)
 
-    with django_assert_num_queries(1):  # the latest trace event and error declaration ids
+    with django_assert_num_queries(0):
         response = client.get(page_url(cocoa.batch))
 
     assert response.content.decode() == first
-    assert counting.calls == ["get", "get"]  # the content version, the page
+    assert counting.calls == ["get_many"]  # the content version and the page together
     assert response["Cache-Control"] == "public, max-age=60"
 
 
 def test_the_item_line_is_added_to_the_cached_page(client, cocoa, django_assert_num_queries):
     get(client, cocoa.batch)
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(0):
         assert "Item <strong>A-2</strong>" in get(client, cocoa.batch, serial="A-2")
 
 
@@ -509,10 +509,28 @@ def test_a_page_is_cached_per_host_and_content_version(cocoa):
     here = page_cache.batch_page_key(batch_id=cocoa.batch.pk, origin="http://testserver/")
     assert page_cache.batch_page_key(batch_id=cocoa.batch.pk, origin="http://testserver/") == here
     assert page_cache.batch_page_key(batch_id=cocoa.batch.pk, origin="https://other.example/") != here
+    version, _ = page_cache.page_get(here)
+    page_cache.page_set(here, version, "<p>rendered</p>")
+    assert page_cache.page_get(here) == (version, "<p>rendered</p>")
 
     cocoa.product.declarations.first().save()  # any save of what the page shows
 
-    assert page_cache.batch_page_key(batch_id=cocoa.batch.pk, origin="http://testserver/") != here
+    new_version, page = page_cache.page_get(here)
+    assert (new_version != version, page) == (True, None)
+
+
+def test_page_cache_seconds_0_turns_the_cache_off(client, cocoa, settings, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.PAGE_CACHE_SECONDS = 0
+    get(client, cocoa.batch)
+    counting = CountingCache(page_cache.cache)
+    monkeypatch.setattr(page_cache, "cache", counting)
+    with CaptureQueriesContext(connection) as queries:
+        get(client, cocoa.batch)
+    assert counting.calls == []  # the page cache is not even asked
+    assert len(queries) >= PAGE_QUERIES - 1  # rendered again
 
 
 # Size and assets
