@@ -45,7 +45,9 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+import scratch  # noqa: E402 - bench/ is on sys.path when a script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = Path(__file__).resolve().parent
@@ -62,28 +64,13 @@ TARGET_WARM, TARGET_COLD = 0.5, 0.2
 # --- the database -------------------------------------------------------------------------------------------------
 
 
-def _on_server(url: str, sql: str) -> None:
-    """Run one statement outside a transaction (CREATE/DROP DATABASE refuse to run inside one)."""
-    import psycopg2
-
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-    finally:
-        connection.close()
-
-
 def postgres_database(url: str) -> str:
     """Create the throw-away database on DATABASE_URL's server and return its URL."""
-    _on_server(url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-    _on_server(url, f"CREATE DATABASE {BENCH_DATABASE}")
-    return urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_DATABASE}"))
+    return scratch.create_database(url, BENCH_DATABASE)
 
 
 def postgres_drop(server_url: str) -> None:
-    _on_server(server_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+    scratch.drop_database(server_url, BENCH_DATABASE)
 
 
 # --- gunicorn -----------------------------------------------------------------------------------------------------

@@ -13,8 +13,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
+import scratch  # noqa: E402 - bench/ is on sys.path when a script runs
+
+SCRATCH_DATABASE = "socialbiz_bench_capture"
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -77,17 +79,9 @@ def main() -> None:
     os.environ.update(DEBUG="true", VAR_DIR=tmp.name, DJANGO_SETTINGS_MODULE="socialbiz.settings")
     Path(tmp.name, "static").mkdir()
     os.environ.pop("REDIS_URL", None)
-    scratch = None
-    if os.environ.get("DATABASE_URL"):
-        import psycopg2
-
-        url = urlparse(os.environ["DATABASE_URL"])
-        scratch = "socialbiz_bench_capture"
-        admin = psycopg2.connect(os.environ["DATABASE_URL"])
-        admin.autocommit = True
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {scratch}")
-        admin.cursor().execute(f"CREATE DATABASE {scratch}")
-        os.environ["DATABASE_URL"] = url._replace(path=f"/{scratch}").geturl()
+    server_url = os.environ.get("DATABASE_URL")
+    if server_url:
+        os.environ["DATABASE_URL"] = scratch.create_database(server_url, SCRATCH_DATABASE)
 
     import django
 
@@ -116,8 +110,8 @@ def main() -> None:
     vendor = connection.vendor
 
     connection.close()
-    if scratch:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {scratch}")
+    if server_url:
+        scratch.drop_database(server_url, SCRATCH_DATABASE)
     tmp.cleanup()
     print(
         f"BENCH capture db={vendor} events={stored} lines={lines} mb={len(raw) / 1e6:.1f} "

@@ -20,7 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+import scratch  # noqa: E402 - bench/ is on sys.path when a script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -41,28 +43,13 @@ PRODUCT_GTIN = with_check_digit("0961000000002")  # the product whose batch ends
 PLANT_GLN, STORE_GLN = with_check_digit("961000000001"), with_check_digit("961000000002")
 
 
-def _on_server(url: str, sql: str) -> None:
-    """Run one statement outside a transaction (CREATE/DROP DATABASE refuse to run inside one)."""
-    import psycopg2
-
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-    finally:
-        connection.close()
-
-
 def postgres_database(url: str) -> str:
     """Create the throw-away database on DATABASE_URL's server and return its URL."""
-    _on_server(url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
-    _on_server(url, f"CREATE DATABASE {BENCH_DATABASE}")
-    return urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_DATABASE}"))
+    return scratch.create_database(url, BENCH_DATABASE)
 
 
 def postgres_drop(server_url: str) -> None:
-    _on_server(server_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+    scratch.drop_database(server_url, BENCH_DATABASE)
 
 
 def chain_documents(*, depth: int, per_document: int, final: str, plant: str, store: str) -> list[dict]:

@@ -2,8 +2,6 @@
 server, at a phone's size. The screenshot is saved as test-output/e2e/batch-phone.png for a person to look at."""
 
 import re
-import shutil
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,10 +10,7 @@ from django.core.management import call_command
 from products.models import Batch
 from provenance.lineage import batch_lineage
 from storefront.resolver import batch_uri, item_uri
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
-PHONE = {"width": 390, "height": 844}
+from tests.e2e.conftest import CHROMIUM, OUTPUT, PHONE
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,22 +28,8 @@ def shirt(transactional_db, live_server, settings) -> Batch:
     return max(batches.select_related("product"), key=lambda batch: len(batch_lineage(batch).hops))
 
 
-@pytest.fixture
-def phone():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-        yield context.new_page()
-        browser.close()
-
-
-def test_shopper_scans_a_pack_and_reads_where_it_comes_from_on_a_phone(live_server, shirt, phone):
-    page = phone
+def test_shopper_scans_a_pack_and_reads_where_it_comes_from_on_a_phone(live_server, shirt, phone_page):
+    page = phone_page
     page_path = f"/batches/{shirt.pk}/"
     response = page.goto(batch_uri(shirt))  # what the QR code on the pack says
 

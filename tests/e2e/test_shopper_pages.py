@@ -3,37 +3,17 @@
 Screenshots are saved under test-output/e2e/ for a person to look at.
 """
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from products.models import Product
 from tests.accounts.factories import PASSWORD, UserFactory
+from tests.e2e.conftest import CHROMIUM, OUTPUT, PHONE
 from tests.products.factories import BatchFactory, DeclarationFactory, SupplierFactory, public_product
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
-PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
 ]
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-        yield context.new_page()
-        browser.close()
 
 
 @pytest.fixture
@@ -58,8 +38,8 @@ def chocolate(transactional_db) -> Product:
     return product
 
 
-def test_shopper_finds_a_product_and_reads_its_risks_beside_its_benefits(live_server, chocolate, browser_page):
-    page = browser_page
+def test_shopper_finds_a_product_and_reads_its_risks_beside_its_benefits(live_server, chocolate, phone_page):
+    page = phone_page
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.goto(live_server.url + "/")
     page.screenshot(path=OUTPUT / "home-phone.png", full_page=True)
@@ -82,8 +62,8 @@ def test_shopper_finds_a_product_and_reads_its_risks_beside_its_benefits(live_se
     page.screenshot(path=OUTPUT / "product-phone.png", full_page=True)
 
 
-def test_shopper_signs_up_on_a_phone(live_server, transactional_db, browser_page):
-    page = browser_page
+def test_shopper_signs_up_on_a_phone(live_server, transactional_db, phone_page):
+    page = phone_page
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Sign up").click()
     page.get_by_label("Email address").fill("ama@example.org")
@@ -101,9 +81,9 @@ def developer(transactional_db):
     return UserFactory(email="dev@example.org")
 
 
-def test_a_new_api_token_fits_a_phone_screen(live_server, developer, browser_page):
-    # (fixtures that write to the database come before browser_page: Playwright runs an event loop)
-    page = browser_page
+def test_a_new_api_token_fits_a_phone_screen(live_server, developer, phone_page):
+    # (fixtures that write to the database come before phone_page: Playwright runs an event loop)
+    page = phone_page
     page.goto(live_server.url + "/accounts/login/")
     page.get_by_label("Email address").fill("dev@example.org")
     page.get_by_label("Password").fill(PASSWORD)
