@@ -34,13 +34,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: $(STAMP)
-	DEBUG=true $(VENV)/bin/mypy */services.py */selectors.py products/access.py socialbiz/gs1.py socialbiz/idempotency.py
+	DEBUG=true $(VENV)/bin/mypy */services.py */selectors.py products/access.py core/*.py
 
 check: lint typecheck
 	$(PY) manage.py makemigrations --check --dry-run

@@ -15,7 +15,8 @@ from rest_framework.authtoken.models import TokenProxy
 
 from accounts import services
 from accounts.models import ApiToken, User
-from products.access import Access, access_for_request
+from core.access import NOBODY, Access
+from core.dashboard import DashboardSite
 
 
 @admin.register(User)
@@ -55,7 +56,8 @@ class TokenAdmin(drf_token_admin.TokenAdmin):
         return str(obj)  # masked: see ApiToken
 
     def _access(self, request: HttpRequest) -> Access:
-        return access_for_request(request)
+        site = self.admin_site
+        return site.access(request) if isinstance(site, DashboardSite) else NOBODY
 
     def _is_own(self, request: HttpRequest, obj: models.Model | None) -> bool:
         return obj is None or obj.user_id == request.user.pk  # type: ignore[attr-defined]
@@ -66,17 +68,17 @@ class TokenAdmin(drf_token_admin.TokenAdmin):
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         access = self._access(request)
-        return super().has_module_permission(request) if access.operator else bool(access.readable)
+        return super().has_module_permission(request) if access.operator else access.member
 
     def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         access = self._access(request)
         if access.operator:
             return super().has_view_permission(request, obj)
-        return bool(access.readable) and self._is_own(request, obj)
+        return access.member and self._is_own(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         access = self._access(request)
-        return super().has_add_permission(request) if access.operator else bool(access.readable)
+        return super().has_add_permission(request) if access.operator else access.member
 
     def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         # A token has nothing to change (a new key is a new token), so members only view theirs.
@@ -87,7 +89,7 @@ class TokenAdmin(drf_token_admin.TokenAdmin):
         access = self._access(request)
         if access.operator:
             return super().has_delete_permission(request, obj)
-        return bool(access.readable) and self._is_own(request, obj)
+        return access.member and self._is_own(request, obj)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is not None:

@@ -140,10 +140,10 @@ def run(args: argparse.Namespace, database: str) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from core.identifiers import batch_uri
     from products import services as products
     from products.models import Batch
     from provenance import services as provenance
-    from provenance.identifiers import batch_uri
     from provenance.lineage import DOWNSTREAM, UPSTREAM, batch_identifier, batch_lineage, walk
     from provenance.models import EventLine, Evidence, TraceEvent
 

@@ -4,36 +4,16 @@ Operators (staff) may do everything. A supplier member reads their suppliers' ro
 changes them; owners alone change the supplier's own profile. Everyone else reads only what is public.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
 from rest_framework import permissions
 
 from accounts.models import User
+from core.access import NOBODY, Access
 from products.models import SupplierMember
 
 EDITING_ROLES = (SupplierMember.Role.OWNER, SupplierMember.Role.EDITOR)
-
-
-@dataclass(frozen=True)
-class Access:
-    operator: bool
-    readable: frozenset[int]
-    editable: frozenset[int]
-    owned: frozenset[int]
-
-    def can_read(self, supplier_id: int) -> bool:
-        return self.operator or supplier_id in self.readable
-
-    def can_edit(self, supplier_id: int) -> bool:
-        return self.operator or supplier_id in self.editable
-
-    def can_own(self, supplier_id: int) -> bool:
-        return self.operator or supplier_id in self.owned
-
-
-NOBODY = Access(operator=False, readable=frozenset(), editable=frozenset(), owned=frozenset())
 
 
 def access_for(user: User | Any) -> Access:

@@ -6,7 +6,6 @@ filtered through one DashboardScope, worked out once per request. Writes go thro
 """
 
 import io
-import operator
 import re
 import zipfile
 from typing import Any
@@ -20,97 +19,15 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from core.access import Access
+from core.dashboard import ScopedAdmin, ScopedInline, form_changes
+from core.digital_link import batch_uri
+from core.qr import qr_png, qr_svg
 from products import services
-from products.access import Access, access_for_request
 from products.models import Batch, Declaration, Product, Supplier, SupplierMember
-from storefront.qr import qr_png, qr_svg
-from storefront.resolver import batch_uri
 
 
-def dashboard_scope(request: HttpRequest) -> Access:
-    """The dashboard's view of the request user's access (see products.access)."""
-    return access_for_request(request)
-
-
-class SupplierScopedAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose rows belong to a supplier, reached from the model by `supplier_path`."""
-
-    supplier_path = "supplier"
-
-    def supplier_id_of(self, obj: models.Model) -> int:
-        return operator.attrgetter(self.supplier_path.replace("__", ".") + "_id")(obj)
-
-    def writable_ids(self, scope: Access) -> frozenset[int]:
-        return scope.editable
-
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
-        queryset = super().get_queryset(request)
-        scope = dashboard_scope(request)
-        if scope.operator:
-            return queryset
-        return queryset.filter(**{f"{self.supplier_path}__in": scope.readable})
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        scope = dashboard_scope(request)
-        return super().has_module_permission(request) if scope.operator else bool(scope.readable)
-
-    def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        scope = dashboard_scope(request)
-        if scope.operator:
-            return super().has_view_permission(request, obj)
-        return bool(scope.readable) if obj is None else self.supplier_id_of(obj) in scope.readable
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        scope = dashboard_scope(request)
-        return super().has_add_permission(request, *args) if scope.operator else bool(self.writable_ids(scope))
-
-    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        scope = dashboard_scope(request)
-        if scope.operator:
-            return super().has_change_permission(request, obj)
-        writable = self.writable_ids(scope)
-        return bool(writable) if obj is None else self.supplier_id_of(obj) in writable
-
-    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return self.has_change_permission(request, obj)
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        scope = dashboard_scope(request)
-        if not scope.operator:
-            writable = self.writable_ids(scope)
-            if db_field.related_model is Supplier:
-                kwargs["queryset"] = Supplier.objects.filter(pk__in=writable)
-            elif db_field.related_model is Product:
-                kwargs["queryset"] = Product.objects.filter(supplier_id__in=writable).select_related("supplier")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        # A member of one supplier adds rows for that supplier: preselect it.
-        initial = super().get_changeform_initial_data(request)
-        editable = dashboard_scope(request).editable
-        if len(editable) == 1 and "__" not in self.supplier_path and self.supplier_path != "id":
-            initial.setdefault(self.supplier_path, next(iter(editable)))
-        return initial
-
-    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
-        saved = self.service_save(obj, form, change)
-        if not change:
-            # The admin goes on to save inlines against `obj`: make it the row the service created.
-            obj.pk = saved.pk
-            obj._state.adding = False
-            obj.refresh_from_db()
-
-    def service_save(self, obj: Any, form: forms.ModelForm, change: bool) -> models.Model:
-        raise NotImplementedError(f"{type(self).__name__} must save through a service")
-
-
-def form_changes(form: forms.ModelForm, fields: frozenset[str], change: bool) -> dict[str, Any]:
-    """What a dashboard form gives a service: the changed fields on a change, all of them on an add."""
-    names = form.changed_data if change else form.cleaned_data.keys()
-    return {name: form.cleaned_data[name] for name in names if name in fields}
-
-
-class SupplierMemberInline(admin.TabularInline):
+class SupplierMemberInline(ScopedInline, admin.TabularInline):
     model = SupplierMember
     extra = 0
     fields = ["user", "role", "created_at"]
@@ -118,19 +35,19 @@ class SupplierMemberInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return dashboard_scope(request).operator and super().has_add_permission(request, obj)
+        return self.access(request).operator and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return dashboard_scope(request).operator and super().has_change_permission(request, obj)
+        return self.access(request).operator and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return dashboard_scope(request).operator and super().has_delete_permission(request, obj)
+        return self.access(request).operator and super().has_delete_permission(request, obj)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return True  # the parent SupplierAdmin already limits which suppliers can be opened
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return self.readonly_fields if dashboard_scope(request).operator else ["user", "role", "created_at"]
+        return self.readonly_fields if self.access(request).operator else ["user", "role", "created_at"]
 
 
 class SupplierStatusForm(forms.ModelForm):
@@ -162,7 +79,7 @@ class SupplierStatusForm(forms.ModelForm):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(SupplierScopedAdmin):
+class SupplierAdmin(ScopedAdmin):
     supplier_path = "id"
     form = SupplierStatusForm
     list_display = ["legal_name", "country", "status", "status_changed_at"]
@@ -183,20 +100,20 @@ class SupplierAdmin(SupplierScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         # Suppliers join the network through an operator.
-        return dashboard_scope(request).operator and super().has_add_permission(request, *args)
+        return self.access(request).operator and super().has_add_permission(request, *args)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.operator_fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        if dashboard_scope(request).operator:
+        if self.access(request).operator:
             return ["status_changed_at"]
         return ["slug", "status", "status_reason", "status_changed_at"]
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
-        return {"slug": ["legal_name"]} if dashboard_scope(request).operator else {}
+        return {"slug": ["legal_name"]} if self.access(request).operator else {}
 
-    def service_save(self, obj: Supplier, form: forms.ModelForm, change: bool) -> Supplier:
+    def service_save(self, request: HttpRequest, obj: Supplier, form: forms.ModelForm, change: bool) -> Supplier:
         profile = form_changes(form, services.SUPPLIER_PROFILE_FIELDS, change)
         if change:
             saved = services.supplier_update(supplier=obj, data=profile)
@@ -224,14 +141,14 @@ class DeclarationFormSet(BaseInlineFormSet):
             raise ValidationError([*errors, "Add the missing declaration first, or unpublish the product."])
 
 
-class DeclarationInline(admin.StackedInline):
+class DeclarationInline(ScopedInline, admin.StackedInline):
     model = Declaration
     formset = DeclarationFormSet
     extra = 0
     fields = [("kind", "topic"), "statement", ("evidence_level", "evidence_url", "valid_until")]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        scope = dashboard_scope(request)
+        scope = self.access(request)
         if scope.operator:
             return request.user.has_perm("products.change_product")
         return bool(scope.editable) if obj is None else obj.supplier_id in scope.editable
@@ -247,7 +164,7 @@ class DeclarationInline(admin.StackedInline):
 
 
 @admin.register(Product)
-class ProductAdmin(SupplierScopedAdmin):
+class ProductAdmin(ScopedAdmin):
     list_display = ["name", "supplier", "category", "gtin", "is_public"]
     list_filter = ["category", ("published_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "gtin", "internal_ref"]
@@ -270,7 +187,7 @@ class ProductAdmin(SupplierScopedAdmin):
         # A product never moves to another supplier.
         return [*self.readonly_fields, "supplier"] if obj else self.readonly_fields
 
-    def service_save(self, obj: Product, form: forms.ModelForm, change: bool) -> Product:
+    def service_save(self, request: HttpRequest, obj: Product, form: forms.ModelForm, change: bool) -> Product:
         data = form_changes(form, services.PRODUCT_FIELDS, change)
         if change:
             return services.product_update(product=obj, data=data)
@@ -296,7 +213,7 @@ class ProductAdmin(SupplierScopedAdmin):
 
     @admin.action(description="Publish the selected products (each needs a risk and a benefit)")
     def publish(self, request: HttpRequest, queryset: models.QuerySet[Product]) -> None:
-        scope = dashboard_scope(request)
+        scope = self.access(request)
         for product in queryset:
             if not (scope.operator or product.supplier_id in scope.editable):
                 continue
@@ -309,7 +226,7 @@ class ProductAdmin(SupplierScopedAdmin):
 
     @admin.action(description="Take the selected products off public view")
     def unpublish(self, request: HttpRequest, queryset: models.QuerySet[Product]) -> None:
-        scope = dashboard_scope(request)
+        scope = self.access(request)
         for product in queryset:
             if scope.operator or product.supplier_id in scope.editable:
                 services.product_unpublish(product=product)
@@ -317,7 +234,7 @@ class ProductAdmin(SupplierScopedAdmin):
 
 
 @admin.register(Batch)
-class BatchAdmin(SupplierScopedAdmin):
+class BatchAdmin(ScopedAdmin):
     supplier_path = "product__supplier"
     list_display = ["lot", "product", "produced_on", "expires_on", "quantity"]
     list_filter = ["produced_on"]
@@ -382,7 +299,7 @@ class BatchAdmin(SupplierScopedAdmin):
             headers={"Content-Disposition": 'attachment; filename="qr-codes.zip"'},
         )
 
-    def service_save(self, obj: Batch, form: forms.ModelForm, change: bool) -> Batch:
+    def service_save(self, request: HttpRequest, obj: Batch, form: forms.ModelForm, change: bool) -> Batch:
         data = form_changes(form, services.BATCH_FIELDS, change)
         if change:
             return services.batch_update(batch=obj, data=data)

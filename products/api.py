@@ -15,12 +15,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.filters import StrictFilterSet
+from core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from core.idempotency import idempotent_call
 from products import selectors, services
 from products.access import SupplierPermission, access_for_request
 from products.models import Batch, Declaration, Product, Supplier
-from socialbiz.api.filters import StrictFilterSet
-from socialbiz.idempotency import HEADER as IDEMPOTENCY_HEADER
-from socialbiz.idempotency import idempotent_call
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,

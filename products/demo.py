@@ -11,6 +11,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.services import user_sign_up
+from core import gs1
 from products.models import Batch, Declaration, Product, Supplier, SupplierMember
 from products.services import (
     batch_create,
@@ -20,7 +21,6 @@ from products.services import (
     supplier_create,
     supplier_member_add,
 )
-from socialbiz import gs1
 
 DEMO_PASSWORD = "demo-pass-2026"
 

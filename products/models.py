@@ -11,14 +11,12 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from stdnum import vatin
 
-from socialbiz import gs1
-
-INTERNAL_REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+from core import gs1
 
 
 def internal_ref_new() -> str:
     """A short, unguessable identifier for products that have no GTIN (resolved under /p/<ref>)."""
-    return "".join(secrets.choice(INTERNAL_REF_ALPHABET) for _ in range(10))
+    return "".join(secrets.choice(gs1.INTERNAL_REF_ALPHABET) for _ in range(gs1.INTERNAL_REF_LENGTH))
 
 
 def vat_validate(value: str) -> None:

@@ -1,6 +1,6 @@
 """The supplier dashboard for provenance: facilities, evidence and trace events, scoped like the catalog.
 
-Every admin here is a products.admin.SupplierScopedAdmin: a member sees only their own suppliers' rows, operators see
+Every admin here is a products.admin.ScopedAdmin: a member sees only their own suppliers' rows, operators see
 everything under Django's model permissions. Writes go through provenance.services. Trace events are append-only:
 they are read, never changed or deleted, and the only way to add one here is the "simple event" form, which builds
 an EPCIS 2.0 event from a plain form and hands it to services.capture_document like any other capture.
@@ -27,10 +27,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from products.access import Access
-from products.admin import SupplierScopedAdmin, dashboard_scope, form_changes
+from core import identifiers
+from core.access import Access
+from core.dashboard import ScopedAdmin, form_changes
 from products.models import Batch, Declaration, Supplier
-from provenance import epcis, hashchain, identifiers, services
+from provenance import epcis, hashchain, services
 from provenance.models import EventLine, Evidence, Facility, TraceEvent
 from provenance.simple_events import (
     EXTENSION_PREFIX,
@@ -77,7 +78,7 @@ def _event_label(event: TraceEvent) -> str:
 
 
 @admin.register(Facility)
-class FacilityAdmin(SupplierScopedAdmin):
+class FacilityAdmin(ScopedAdmin):
     supplier_path = "owner"
     list_display = ["name", "kind", "country", "gln", "owner"]
     list_filter = ["country", "kind"]
@@ -96,7 +97,7 @@ class FacilityAdmin(SupplierScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # events name facilities by location_uri; a deleted one would leave them nameless
 
-    def service_save(self, obj: Facility, form: forms.ModelForm, change: bool) -> Facility:
+    def service_save(self, request: HttpRequest, obj: Facility, form: forms.ModelForm, change: bool) -> Facility:
         data = form_changes(form, services.FACILITY_FIELDS - {"location_uri"}, change)
         if change:
             return services.facility_update(facility=obj, data=data)
@@ -147,7 +148,7 @@ class EvidenceForm(forms.ModelForm):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(SupplierScopedAdmin):
+class EvidenceAdmin(ScopedAdmin):
     supplier_path = "owner"
     form = EvidenceForm
     action_form = RevokeActionForm
@@ -184,7 +185,7 @@ class EvidenceAdmin(SupplierScopedAdmin):
         return False  # evidence is revoked, never deleted: pages that cited it say so
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        scope = dashboard_scope(request)
+        scope = self.access(request)
         writable = self.writable_ids(scope)
         if db_field.name == "events":
             events = with_place_names(TraceEvent.objects.defer("document").order_by("supplier_id", "chain_index"))
@@ -202,7 +203,7 @@ class EvidenceAdmin(SupplierScopedAdmin):
             field.widget.can_add_related = False  # events are recorded on their own page, not in a pop-up
         return field
 
-    def service_save(self, obj: Evidence, form: forms.ModelForm, change: bool) -> Evidence:
+    def service_save(self, request: HttpRequest, obj: Evidence, form: forms.ModelForm, change: bool) -> Evidence:
         if change:
             return obj  # only what it backs changes; save_related writes that
         data = {
@@ -225,7 +226,7 @@ class EvidenceAdmin(SupplierScopedAdmin):
         if not reason:
             self.message_user(request, "Nothing revoked: say why in the reason box first.", messages.ERROR)
             return
-        scope = dashboard_scope(request)
+        scope = self.access(request)
         for evidence in queryset:
             if not (scope.operator or evidence.owner_id in scope.editable):
                 continue
@@ -437,7 +438,7 @@ class SimpleEventForm(forms.Form):
 
 
 @admin.register(TraceEvent)
-class TraceEventAdmin(SupplierScopedAdmin):
+class TraceEventAdmin(ScopedAdmin):
     supplier_path = "supplier"
     list_display = ["event_time", "type", "biz_step", "disposition", "place", "supplier", "chain_index"]
     list_filter = ["type", "biz_step"]
@@ -531,7 +532,7 @@ class TraceEventAdmin(SupplierScopedAdmin):
     # The add page: a plain form that becomes one EPCIS event.
 
     def _choices(self, request: HttpRequest) -> dict[str, models.QuerySet[Any]]:
-        scope = dashboard_scope(request)
+        scope = self.access(request)
         writable = self.writable_ids(scope)
         facilities = _scoped(Facility.objects.select_related("owner"), scope, "owner_id", writable)
         batches = Batch.objects.select_related("product").order_by("product__name", "-produced_on", "lot")

@@ -14,11 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.errors import APIError, error_body
 from products.access import access_for_request
 from products.models import Supplier
 from provenance import epcis, services
 from provenance.models import Capture
-from socialbiz.api.errors import APIError, error_body
 
 JSON_TYPES = ("application/json", "application/ld+json")
 

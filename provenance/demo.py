@@ -21,13 +21,13 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from core import gs1, identifiers
 from products import demo as catalog_demo
 from products.demo import Writer
 from products.models import Batch, Declaration, Supplier, SupplierMember
-from provenance import identifiers, services
+from provenance import services
 from provenance.models import Evidence, Facility, TraceEvent
 from provenance.simple_events import Amount, SimpleKind, epcis_document, simple_event
-from socialbiz import gs1
 
 # Fixed, so that every run names the same events and facilities the same way.
 NAMESPACE = uuid.UUID("8f0c2b1e-6d4a-5e7f-9b3c-1a2d3e4f5a6b")

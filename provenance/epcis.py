@@ -15,7 +15,7 @@ from typing import Any
 
 from jsonschema import Draft7Validator, FormatChecker
 
-from provenance import identifiers
+from core import identifiers
 
 STANDARDS = Path(__file__).resolve().parent / "standards"
 CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"

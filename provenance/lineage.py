@@ -34,10 +34,11 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils.timezone import now as timezone_now
 
+from core import identifiers
 from products.access import Access
 from products.models import Batch, Declaration, Supplier
 from products.selectors import batch_list_for
-from provenance import epcis, identifiers
+from provenance import epcis
 from provenance.epcis import Line
 from provenance.hashchain import chain_verified
 from provenance.models import Capture, ErrorDeclaration, EventLine, Evidence, Facility, TraceEvent

@@ -8,8 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from core import gs1
 from products.models import Declaration, Supplier
-from socialbiz import gs1
 
 
 class Facility(models.Model):

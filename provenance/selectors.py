@@ -9,7 +9,8 @@ from urllib.parse import quote, unquote
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from provenance import epcis, identifiers
+from core import identifiers
+from provenance import epcis
 from provenance.models import EventLine, Evidence, TraceEvent
 
 # EPCIS query ------------------------------------------------------------------------------------------------------

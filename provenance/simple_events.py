@@ -14,7 +14,8 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from provenance import epcis, identifiers
+from core import identifiers
+from provenance import epcis
 
 # The network's own namespace for the few EPCIS extension fields it writes (declared in each document's @context).
 EXTENSION_PREFIX = "socialbiz"

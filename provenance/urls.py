@@ -3,8 +3,8 @@
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
+from core.api import errors
 from provenance import api, query_api
-from socialbiz.api import errors
 
 app_name = "epcis"
 

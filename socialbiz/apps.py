@@ -11,4 +11,4 @@ class DashboardAdminConfig(admin_apps.AdminConfig):
     """The Django admin, with the supplier dashboard site (supplier members as well as operators)."""
 
     default = False
-    default_site = "socialbiz.admin.DashboardSite"
+    default_site = "socialbiz.admin.SocialbizDashboard"

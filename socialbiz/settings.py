@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "socialbiz",
+    "core",
     "accounts",
     "products",
     "provenance",
@@ -163,8 +164,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 60)
 CELERY_BEAT_SCHEDULE = {
-    "heartbeat": {"task": "socialbiz.tasks.heartbeat", "schedule": timedelta(seconds=HEARTBEAT_INTERVAL)},
-    "idempotency-keys-purge": {"task": "socialbiz.tasks.idempotency_keys_purge", "schedule": timedelta(hours=1)},
+    "heartbeat": {"task": "core.tasks.heartbeat", "schedule": timedelta(seconds=HEARTBEAT_INTERVAL)},
+    "idempotency-keys-purge": {"task": "core.tasks.idempotency_keys_purge", "schedule": timedelta(hours=1)},
     "hash-chains-verify": {"task": "provenance.tasks.chains_verify_all", "schedule": timedelta(hours=24)},
 }
 
@@ -217,7 +218,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "socialbiz.api.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
@@ -228,7 +229,7 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", "120/min"),
         "user": env("API_THROTTLE_USER", "1200/min"),
     },
-    "EXCEPTION_HANDLER": "socialbiz.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -247,7 +248,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"EvidenceLevelEnum": "products.models.Declaration.EvidenceLevel"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "socialbiz.api.errors.document_error_responses",
+        "core.api.errors.document_error_responses",
     ],
 }
 # GS1 Digital Link resolver: the root that QR codes encode (https://id.example.org in production). The demo and

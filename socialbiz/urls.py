@@ -9,7 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("dashboard/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    path("api/", include("socialbiz.api.urls")),
+    path("api/", include("socialbiz.api_urls")),
     path("epcis/", include("provenance.urls")),
     path("", include("storefront.urls")),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),  # embedded mode only (DEBUG)

@@ -5,8 +5,8 @@ from django.views import csrf, defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from socialbiz import health
-from socialbiz.api import errors
+from core import health
+from core.api import errors
 
 
 @require_safe

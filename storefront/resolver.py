@@ -28,11 +28,11 @@ from django.urls import reverse
 from django.utils.http import parse_etags
 from django.views.decorators.csrf import csrf_exempt
 
+from core import qr
+from core.api.errors import error_body
+from core.digital_link import DigitalLink, InvalidDigitalLink, parse
 from products import selectors as catalog
 from products.models import Batch, Product
-from socialbiz.api.errors import error_body
-from storefront import qr
-from storefront.digital_link import DigitalLink, InvalidDigitalLink, parse
 
 GS1_VOC = "https://gs1.org/voc/"
 # The forms of a GS1 link type `?linkType=` accepts: the CURIE and the vocabulary's URIs, old and new.
@@ -81,30 +81,6 @@ class Link:
     @property
     def rel(self) -> str:
         return GS1_VOC + self.link_type
-
-
-# Links for QR codes and pages
-
-
-def product_uri(product: Product) -> str:
-    """The Digital Link a product's QR code encodes: {RESOLVER_ROOT}/01/{gtin14}, or /p/{ref} without a GTIN."""
-    return _product_key(product).uri(settings.RESOLVER_ROOT)
-
-
-def batch_uri(batch: Batch) -> str:
-    """The Digital Link a batch's QR code encodes: {RESOLVER_ROOT}/01/{gtin14}/10/{lot}, or /p/{ref}/10/{lot}."""
-    key = _product_key(batch.product)
-    return DigitalLink(key.key, key.value, (("10", batch.lot),)).uri(settings.RESOLVER_ROOT)
-
-
-def item_uri(batch: Batch, serial: str) -> str:
-    """The Digital Link of one serialised item of a batch: …/10/{lot}/21/{serial}."""
-    key = _product_key(batch.product)
-    return DigitalLink(key.key, key.value, (("10", batch.lot), ("21", serial))).uri(settings.RESOLVER_ROOT)
-
-
-def _product_key(product: Product) -> DigitalLink:
-    return DigitalLink("01", product.gtin) if product.gtin else DigitalLink("p", product.internal_ref)
 
 
 # Views

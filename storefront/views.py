@@ -15,6 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
+from core.digital_link import batch_uri
 from products import selectors as catalog
 from products.models import Batch, Declaration
 from provenance.hashchain import chain_verified
@@ -23,7 +24,6 @@ from provenance.models import Evidence
 from provenance.selectors import evidence_for_declarations, evidence_for_events
 from storefront import cache as page_cache
 from storefront import diagram
-from storefront.resolver import batch_uri
 
 
 @require_safe

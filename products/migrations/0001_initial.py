@@ -5,7 +5,7 @@ import django.db.models.deletion
 import django.utils.timezone
 import django_countries.fields
 import products.models
-import socialbiz.gs1
+import core.gs1
 from django.conf import settings
 from django.db import migrations, models
 
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('slug', models.SlugField(max_length=80, unique=True)),
                 ('country', django_countries.fields.CountryField(max_length=2)),
                 ('description', models.TextField(blank=True)),
-                ('gln', models.CharField(blank=True, help_text='GS1 Global Location Number.', max_length=13, validators=[socialbiz.gs1.gln_validate], verbose_name='GLN')),
+                ('gln', models.CharField(blank=True, help_text='GS1 Global Location Number.', max_length=13, validators=[core.gs1.gln_validate], verbose_name='GLN')),
                 ('open_supply_hub_id', models.CharField(blank=True, max_length=20, validators=[django.core.validators.RegexValidator('^[A-Z0-9]{6,20}$', 'An Open Supply Hub ID has 6–20 capital letters and digits.')], verbose_name='Open Supply Hub ID')),
                 ('vat_number', models.CharField(blank=True, max_length=20, validators=[products.models.vat_validate], verbose_name='VAT number')),
                 ('public_email', models.EmailField(blank=True, help_text='Where shoppers can reach you.', max_length=254)),
@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
             name='Batch',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lot', models.CharField(max_length=20, validators=[socialbiz.gs1.lot_validate])),
+                ('lot', models.CharField(max_length=20, validators=[core.gs1.lot_validate])),
                 ('produced_on', models.DateField()),
                 ('expires_on', models.DateField(blank=True, help_text='Best-before or expiry date, if any.', null=True)),
                 ('quantity', models.PositiveIntegerField(help_text='Units produced.', validators=[django.core.validators.MinValueValidator(1)])),

@@ -4,7 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 import django_countries.fields
-import socialbiz.gs1
+import core.gs1
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
                 ('country', django_countries.fields.CountryField(max_length=2)),
                 ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)])),
                 ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)])),
-                ('gln', models.CharField(blank=True, max_length=13, validators=[socialbiz.gs1.gln_validate], verbose_name='GLN')),
+                ('gln', models.CharField(blank=True, max_length=13, validators=[core.gs1.gln_validate], verbose_name='GLN')),
                 ('open_supply_hub_id', models.CharField(blank=True, max_length=20, validators=[django.core.validators.RegexValidator('^[A-Z0-9]{6,20}$', 'An Open Supply Hub ID has 6–20 capital letters and digits.')], verbose_name='Open Supply Hub ID')),
                 ('location_uri', models.CharField(help_text='The identifier events use for this place (readPoint / bizLocation); from the GLN if there is one.', max_length=512, unique=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),

@@ -2,8 +2,8 @@ import datetime
 
 import factory
 
+from core import gs1
 from products.models import Batch, Declaration, Product, Supplier, SupplierMember
-from socialbiz import gs1
 from tests.accounts.factories import UserFactory
 
 

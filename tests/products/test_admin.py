@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from core import gs1
 from products.models import Batch, Product, Supplier, SupplierMember
-from socialbiz import gs1
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.products.factories import BatchFactory, ProductFactory, SupplierMemberFactory, public_product
 

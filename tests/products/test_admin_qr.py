@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from storefront.qr import qr_svg
-from storefront.resolver import batch_uri
+from core.digital_link import batch_uri
+from core.qr import qr_svg
 from tests.products.factories import BatchFactory, ProductFactory, public_product
 
 pytestmark = pytest.mark.django_db

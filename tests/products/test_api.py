@@ -5,8 +5,8 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core import gs1
 from products.models import Batch, Declaration, Product, Supplier, SupplierMember
-from socialbiz import gs1
 from tests.accounts.factories import UserFactory
 from tests.products.factories import (
     BatchFactory,

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from socialbiz import gs1
+from core import gs1
 
 
 @given(st.from_regex(r"\A[0-9]{12}\Z"))

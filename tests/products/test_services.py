@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from core import gs1
 from products import services
 from products.models import Batch, Declaration, Product, Supplier, SupplierMember
-from socialbiz import gs1
 from tests.accounts.factories import UserFactory
 from tests.products.factories import BatchFactory, DeclarationFactory, ProductFactory, SupplierFactory, public_product
 

@@ -10,12 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core import gs1, identifiers
 from products.models import SupplierMember
-from provenance import identifiers, services
+from provenance import services
 from provenance.admin import Amount, epcis_document, lot_identifier, simple_event
 from provenance.hashchain import chain_verify
 from provenance.models import Capture, EventLine, Evidence, Facility, TraceEvent
-from socialbiz import gs1
 from tests.accounts.factories import UserFactory
 from tests.products.factories import BatchFactory, DeclarationFactory, ProductFactory, SupplierMemberFactory
 

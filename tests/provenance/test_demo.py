@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from core import identifiers
 from products.models import Product, Supplier
-from provenance import demo, identifiers
+from provenance import demo
 from provenance.hashchain import chain_verify
 from provenance.lineage import batch_lineage
 from provenance.models import Capture, EventLine, Evidence, Facility, TraceEvent

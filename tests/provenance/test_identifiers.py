@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, reject
 from hypothesis import strategies as st
 
+from core.identifiers import batch_uri, canonical, is_class
 from provenance import epcis
-from provenance.identifiers import batch_uri, canonical, is_class
 
 EXAMPLES = epcis.STANDARDS / "examples"  # GS1's examples, copied unchanged
 

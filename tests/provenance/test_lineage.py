@@ -9,13 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from stdnum import ean
 
+from core import gs1
+from core.identifiers import batch_uri
 from products.models import Batch
 from provenance import epcis
-from provenance.identifiers import batch_uri
 from provenance.lineage import batch_lineage
 from provenance.models import Facility, TraceEvent
 from provenance.services import capture_document, evidence_create, evidence_revoke, facility_create
-from socialbiz import gs1
 from tests.products.factories import BatchFactory, ProductFactory, public_product
 from tests.provenance.factories import epcis_document as document
 

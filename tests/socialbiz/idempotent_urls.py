@@ -6,8 +6,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.idempotency import idempotent_call
 from products import services
-from socialbiz.idempotency import idempotent_call
 
 
 class SupplierRegistration(APIView):

@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from core.models import IdempotencyKey
+from core.tasks import idempotency_keys_purge
 from products.models import Batch, Supplier
-from socialbiz.models import IdempotencyKey
-from socialbiz.tasks import idempotency_keys_purge
 from tests.conftest import database_is_postgres
 from tests.products.factories import ProductFactory
 

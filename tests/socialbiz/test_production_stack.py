@@ -13,7 +13,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from socialbiz import health
+from core import health
 from socialbiz.celery import app
 from tests.conftest import database_is_postgres
 from tests.products.factories import public_product

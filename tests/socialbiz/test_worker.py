@@ -7,9 +7,9 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 
-from socialbiz import health
+from core import health
+from core.tasks import heartbeat
 from socialbiz.celery import app
-from socialbiz.tasks import heartbeat
 from tests.socialbiz.processes import environment, running, wait_for
 
 pytestmark = [

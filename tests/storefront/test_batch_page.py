@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from core.identifiers import batch_uri
 from products import services as catalog
 from products.models import Batch
-from provenance.identifiers import batch_uri
 from provenance.models import TraceEvent
 from provenance.services import (
     capture_document,

@@ -8,7 +8,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
-from storefront.qr import qr_png, qr_svg
+from core.qr import qr_png, qr_svg
 
 ROOT = "http://127.0.0.1:8000"
 URIS = {

@@ -15,12 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
+from core.digital_link import DigitalLink, InvalidDigitalLink, batch_uri, encode, item_uri, parse, product_uri
 from products.models import Product
 from socialbiz import urls as project_urls
 from storefront import resolver_urls
 from storefront import urls as storefront_urls
-from storefront.digital_link import DigitalLink, InvalidDigitalLink, encode, parse
-from storefront.resolver import batch_uri, item_uri, product_uri
 from tests.products.factories import BatchFactory, ProductFactory, public_product
 
 

@@ -14,6 +14,9 @@ from stdnum.exceptions import ValidationError as StdnumError
 # GS1 General Specifications, figure 7.11-1: the 82 characters allowed in AI (10) and AI (21) values.
 CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
 LOT_MAX_LENGTH = 20
+# The platform's own key for products without a GTIN (/p/{ref}): 10 characters of Crockford base32 (no I, L, O, U).
+INTERNAL_REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+INTERNAL_REF_LENGTH = 10
 
 
 def gtin_normalize(value: str) -> str:

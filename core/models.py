@@ -4,7 +4,7 @@ from django.utils import timezone
 
 
 class IdempotencyKey(models.Model):
-    """The first response to a POST made with an Idempotency-Key, replayed to repeats of it (socialbiz.idempotency)."""
+    """The first response to a POST made with an Idempotency-Key, replayed to repeats of it (core.idempotency)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)

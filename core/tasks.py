@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from socialbiz import health, idempotency
+from core import health, idempotency
 
 
 @shared_task

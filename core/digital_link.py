@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, unquote
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from products.models import INTERNAL_REF_ALPHABET
-from socialbiz import gs1
+from core import gs1
+from core.gs1 import INTERNAL_REF_ALPHABET, INTERNAL_REF_LENGTH
 
 # Primary key -> its key qualifiers, in the order the Digital Link standard requires them in the path.
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {"01": ("22", "10", "21"), "p": ("10", "21")}
 QUALIFIER_NAMES = {"22": "consumer product variant (AI 22)", "10": "batch/lot (AI 10)", "21": "serial (AI 21)"}
 QUALIFIER_MAX_LENGTH = 20
-INTERNAL_REF_LENGTH = 10
 # A path ending in one of these asks for the QR code of the Digital Link before it, not for the link itself.
 QR_SUFFIXES = {"qr.svg": "svg", "qr.png": "png"}
 
@@ -182,3 +183,28 @@ def _decoded(segment: str) -> str:
 
 def _shown(value: str) -> str:
     return repr(value if len(value) <= _SHOWN_MAX else value[:_SHOWN_MAX] + "…")
+
+
+# The Digital Link URIs of the platform's own things, on the resolver root (what their QR codes encode). Duck-typed:
+# a product has `gtin` and `internal_ref`, a batch has `product` and `lot`.
+
+
+def product_uri(product: Any) -> str:
+    """The Digital Link a product's QR code encodes: {RESOLVER_ROOT}/01/{gtin14}, or /p/{ref} without a GTIN."""
+    return _product_key(product).uri(settings.RESOLVER_ROOT)
+
+
+def batch_uri(batch: Any) -> str:
+    """The Digital Link a batch's QR code encodes: {RESOLVER_ROOT}/01/{gtin14}/10/{lot}, or /p/{ref}/10/{lot}."""
+    key = _product_key(batch.product)
+    return DigitalLink(key.key, key.value, (("10", batch.lot),)).uri(settings.RESOLVER_ROOT)
+
+
+def item_uri(batch: Any, serial: str) -> str:
+    """The Digital Link of one serialised item of a batch: …/10/{lot}/21/{serial}."""
+    key = _product_key(batch.product)
+    return DigitalLink(key.key, key.value, (("10", batch.lot), ("21", serial))).uri(settings.RESOLVER_ROOT)
+
+
+def _product_key(product: Any) -> DigitalLink:
+    return DigitalLink("01", product.gtin) if product.gtin else DigitalLink("p", product.internal_ref)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import cast
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,9 +22,8 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import User
-from socialbiz.api.errors import APIError
-from socialbiz.models import IdempotencyKey
+from core.api.errors import APIError
+from core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as the IETF draft's examples use
@@ -58,7 +58,7 @@ def idempotent_call(request: Request, work: Callable[[], Response], *, required:
         )
     if not request.user.is_authenticated:
         raise exceptions.NotAuthenticated("Idempotency keys belong to a user: authenticate first.")
-    user = cast(User, request.user)
+    user = cast(AbstractBaseUser, request.user)
     fingerprint = _fingerprint(request)
     try:
         with transaction.atomic():

@@ -6,9 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from core.api import errors
 from products import api as products_api
 from provenance import lineage_api
-from socialbiz.api import errors
 
 router = DefaultRouter()
 router.register("suppliers", products_api.SupplierViewSet, basename="supplier")
