@@ -148,13 +148,11 @@ def run(args: argparse.Namespace, database: str) -> None:
     from provenance.models import EventLine, Evidence, TraceEvent
 
     call_command("migrate", verbosity=0)
-    supplier = products.supplier_create(data={"legal_name": "Bench Cocoa", "country": "GH"})
-    product = products.product_create(
-        supplier=supplier, data={"name": "Bench bar", "category": "food", "gtin": PRODUCT_GTIN}
-    )
-    batch = products.batch_create(product=product, data={"lot": "FINAL", "produced_on": "2026-06-01", "quantity": 1})
-    plant = provenance.facility_create(owner=supplier, data={"name": "Plant", "country": "GH", "gln": PLANT_GLN})
-    provenance.facility_create(owner=supplier, data={"name": "Store", "country": "BE", "gln": STORE_GLN})
+    supplier = products.supplier_create(legal_name="Bench Cocoa", country="GH")
+    product = products.product_create(supplier=supplier, name="Bench bar", category="food", gtin=PRODUCT_GTIN)
+    batch = products.batch_create(product=product, lot="FINAL", produced_on="2026-06-01", quantity=1)
+    plant = provenance.facility_create(owner=supplier, name="Plant", country="GH", gln=PLANT_GLN)
+    provenance.facility_create(owner=supplier, name="Store", country="BE", gln=STORE_GLN)
 
     started = time.perf_counter()
     documents = chain_documents(
@@ -169,9 +167,7 @@ def run(args: argparse.Namespace, database: str) -> None:
     capture_s = time.perf_counter() - started
     events = TraceEvent.objects.count()
     lines = EventLine.objects.count()
-    proof = provenance.evidence_create(
-        owner=supplier, data={"title": "Audit", "issuer": "Bench", "url": "https://audit.example"}
-    )
+    proof = provenance.evidence_create(owner=supplier, title="Audit", issuer="Bench", url="https://audit.example")
     through = Evidence.events.through
     through.objects.bulk_create(
         [through(evidence=proof, traceevent_id=pk) for pk in TraceEvent.objects.values_list("pk", flat=True)[::10]]

@@ -176,11 +176,16 @@ def _with_service_errors(form_class: type[Any], errors: dict[str | None, Validat
 def _formset_with_service_errors(formset_class: type[Any], errors: dict[str | None, ValidationError]) -> Any:
     def clean(self: Any) -> None:
         super(new_class, self).clean()
+        refused = []
         for form in self.forms:
             if form.prefix in errors:
                 add_service_error(form, errors[form.prefix])
+                if self.can_delete and self._should_delete_form(form):
+                    refused += errors[form.prefix].messages  # a row being deleted is not validated: say it here
         if self.prefix in errors:
-            raise errors[self.prefix]
+            refused += errors[self.prefix].messages
+        if refused:
+            raise ValidationError(refused)
 
     new_class = type(formset_class.__name__, (formset_class,), {"clean": clean})
     return new_class
@@ -191,6 +196,12 @@ def _service_errors(request: HttpRequest) -> dict[str | None, ValidationError]:
 
 
 # The admin base classes -------------------------------------------------------------------------------------------
+
+
+def stored(obj: models.Model) -> Any:
+    """The row as the database has it. A ModelForm writes every field into its instance while it validates, so a
+    service handed that instance could not tell what changed (and would write back what the form showed)."""
+    return type(obj)._default_manager.get(pk=obj.pk)
 
 
 def form_changes(form: forms.BaseForm, fields: Iterable[str], change: bool) -> dict[str, Any]:
@@ -283,7 +294,8 @@ class ScopedAdmin(admin.ModelAdmin):
         raise NotImplementedError
 
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
-        saved = self.service_save(request, obj, form, change)
+        # The form has already written every field into `obj`; the service gets the row as stored and the changes.
+        saved = self.service_save(request, stored(obj) if change else obj, form, change)
         if not change:
             # The admin goes on to save inlines against `obj`: make it the row the service created.
             obj.pk = saved.pk

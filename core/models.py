@@ -19,3 +19,39 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.response_status})"
+
+
+class AuditEntry(models.Model):
+    """One change that matters to trust, as the service that made it wrote it: who, when, what changed, and why.
+
+    Append-only: the database refuses to change or delete a row (migration 0002). `supplier_id` says whose record it
+    is (their members may read it); the target is named by content type and id, with its name at the time.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # No foreign-key constraint: a person may be erased, the record of what they did stays, under the name they had.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=200, blank=True, help_text="Who, as they were named then.")
+    action = models.CharField(max_length=60, db_index=True, help_text="What happened, e.g. declaration.changed.")
+    target_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    target_id = models.CharField(max_length=64)
+    target_repr = models.CharField(max_length=200, help_text="What it was about, as it was named then.")
+    supplier_id = models.BigIntegerField(null=True, blank=True, db_index=True, help_text="Whose record this is.")
+    changes = models.JSONField(default=dict, blank=True, help_text="Field → [before, after].")
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}: {self.target_repr}"

@@ -160,6 +160,12 @@ class DeclarationIn(serializers.Serializer):
     evidence_level = serializers.ChoiceField(choices=Declaration.EvidenceLevel.choices, required=False)
     evidence_url = serializers.URLField(required=False, allow_blank=True)
     valid_until = serializers.DateField(required=False, allow_null=True)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Why it changes: shown with the change in the product's public history.",
+    )
 
 
 class BatchIn(serializers.Serializer):
@@ -233,7 +239,7 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Supplier
     def partial_update(self, request: Request, slug: str) -> Response:
         supplier = self.get_object()
         data = _valid(SupplierProfileIn, request, partial=True)
-        return self.respond(services.supplier_update(supplier=supplier, data=data))
+        return self.respond(services.supplier_update(supplier=supplier, **data))
 
 
 class ProductFilter(StrictFilterSet):
@@ -270,25 +276,25 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         def work() -> Response:
             data = _valid(ProductCreateIn, request)
             supplier = _editable(Supplier.objects.all(), request, "supplier", slug=data.pop("supplier"))
-            return self.respond(services.product_create(supplier=supplier, data=data), status.HTTP_201_CREATED)
+            return self.respond(services.product_create(supplier=supplier, **data), status.HTTP_201_CREATED)
 
         return self.idempotent(request, work)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         product = self.get_object()
         data = _valid(ProductFieldsIn, request, partial=True)
-        return self.respond(services.product_update(product=product, data=data))
+        return self.respond(services.product_update(product=product, **data))
 
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str) -> Response:
         product = self.get_object()
-        services.product_publish(product=product)
+        services.product_publish(product=product, actor=request.user)
         return self.respond(self.get_queryset().get(pk=product.pk))
 
     @action(detail=True, methods=["post"])
     def unpublish(self, request: Request, pk: str) -> Response:
         product = self.get_object()
-        services.product_unpublish(product=product)
+        services.product_unpublish(product=product, actor=request.user)
         return self.respond(self.get_queryset().get(pk=product.pk))
 
     @action(detail=True, methods=["post"], serializer_class=DeclarationOut)
@@ -296,7 +302,9 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         product = self.get_object()
 
         def work() -> Response:
-            declaration = services.declaration_create(product=product, data=_valid(DeclarationIn, request))
+            data = _valid(DeclarationIn, request)
+            data.pop("reason", None)
+            declaration = services.declaration_create(product=product, actor=request.user, **data)
             return Response(DeclarationOut(declaration).data, status=status.HTTP_201_CREATED)
 
         return self.idempotent(request, work)
@@ -305,7 +313,11 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 @extend_schema_view(
     retrieve=extend_schema(summary="A declaration"),
     partial_update=extend_schema(summary="Change a declaration", request=DeclarationIn),
-    destroy=extend_schema(summary="Withdraw a declaration (not a public product's last risk or benefit)"),
+    destroy=extend_schema(
+        summary="Withdraw a declaration (not a public product's last risk or benefit)",
+        description="The declaration stays in the product's public history, marked withdrawn, with the reason.",
+        parameters=[OpenApiParameter("reason", str, description="Why it is withdrawn (shown publicly).")],
+    ),
 )
 class DeclarationViewSet(mixins.RetrieveModelMixin, SupplierScopedViewSet):
     serializer_class = DeclarationOut
@@ -318,10 +330,14 @@ class DeclarationViewSet(mixins.RetrieveModelMixin, SupplierScopedViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         declaration = self.get_object()
         data = _valid(DeclarationIn, request, partial=True)
-        return self.respond(services.declaration_update(declaration=declaration, data=data))
+        reason = data.pop("reason", "")
+        return self.respond(
+            services.declaration_update(declaration=declaration, actor=request.user, reason=reason, **data)
+        )
 
     def destroy(self, request: Request, pk: str) -> Response:
-        services.declaration_delete(declaration=self.get_object())
+        reason = request.query_params.get("reason", "")
+        services.declaration_withdraw(declaration=self.get_object(), actor=request.user, reason=reason)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -355,11 +371,11 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
             product = _editable(
                 selectors.product_list_for(access_for_request(request)), request, "product", pk=data.pop("product")
             )
-            return self.respond(services.batch_create(product=product, data=data), status.HTTP_201_CREATED)
+            return self.respond(services.batch_create(product=product, **data), status.HTTP_201_CREATED)
 
         return self.idempotent(request, work)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         batch = self.get_object()
         data = _valid(BatchUpdateIn, request, partial=True)
-        return self.respond(services.batch_update(batch=batch, data=data))
+        return self.respond(services.batch_update(batch=batch, **data))

@@ -631,14 +631,14 @@ def _user(spec: Mapping[str, Any], summary: DemoSummary, say: Writer) -> User:
 def _supplier(spec: Mapping[str, Any], users: Mapping[str, User], summary: DemoSummary, say: Writer) -> Supplier:
     supplier = Supplier.objects.filter(slug=spec["slug"]).first()
     if supplier is None:
-        supplier = supplier_create(data={**spec["data"], "slug": spec["slug"]})
+        supplier = supplier_create(slug=spec["slug"], **spec["data"])
         summary.suppliers += 1
         say.write(f"supplier {supplier.legal_name}\n")
     for email, role in spec["members"]:
         # An existing membership is left alone, even with another role: re-seeding must not undo changes made in
         # the dashboard.
         if not SupplierMember.objects.filter(supplier=supplier, user=users[email]).exists():
-            supplier_member_add(supplier=supplier, user=users[email], role=role)
+            supplier_member_add(supplier=supplier, email=email, role=role, actor=None)
             summary.members += 1
     return supplier
 
@@ -647,17 +647,17 @@ def _product(spec: Mapping[str, Any], supplier: Supplier, summary: DemoSummary, 
     product = Product.objects.filter(supplier=supplier, slug=spec["data"]["slug"]).first()
     created = product is None
     if product is None:
-        product = product_create(supplier=supplier, data=spec["data"])
+        product = product_create(supplier=supplier, **spec["data"])
         summary.products += 1
         say.write(f"product {product.name}\n")
     for declaration in spec["declarations"]:
         key = {name: declaration[name] for name in ("kind", "topic", "statement")}
         if not Declaration.objects.filter(product=product, **key).exists():
-            declaration_create(product=product, data=declaration)
+            declaration_create(product=product, **declaration)
             summary.declarations += 1
     for batch in spec["batches"]:
         if not Batch.objects.filter(product=product, lot=batch["lot"]).exists():
-            batch_create(product=product, data=batch)
+            batch_create(product=product, **batch)
             summary.batches += 1
     # Only a product made in this run is published, so a demo product someone took off public view stays off.
     if created and spec["publish"]:

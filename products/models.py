@@ -135,6 +135,9 @@ class Product(models.Model):
     repair = models.TextField("repair", blank=True, help_text="How it can be mended, and where.")
     end_of_life = models.TextField("end of life", blank=True, help_text="What to do with it when it is used up.")
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When it was first public: its batches' codes may be printed."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -173,8 +176,17 @@ class Product(models.Model):
         return any((self.use, self.care, self.repair, self.end_of_life))
 
 
+class DeclarationQuerySet(models.QuerySet["Declaration"]):
+    def current(self) -> "DeclarationQuerySet":
+        """Declarations in force: not withdrawn (withdrawn ones stay, as the product's public history)."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
 class Declaration(models.Model):
-    """A risk or a benefit of a product, with how well it is evidenced. Risks and benefits weigh the same."""
+    """A risk or a benefit of a product, with how well it is evidenced. Risks and benefits weigh the same.
+
+    Never deleted: a withdrawn declaration stays, with the date and the reason, in the product's public history.
+    """
 
     class Kind(models.TextChoices):
         RISK = "risk", "Risk"
@@ -206,8 +218,12 @@ class Declaration(models.Model):
         "evidence link", blank=True, help_text="Required for documented and third-party verified declarations."
     )
     valid_until = models.DateField(null=True, blank=True, help_text="When the evidence runs out, if it does.")
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_reason = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DeclarationQuerySet.as_manager()
 
     class Meta:
         ordering = ["product", "kind", "topic", "id"]
@@ -240,6 +256,10 @@ class Declaration(models.Model):
     def effective_evidence_label(self) -> str:
         return self.EvidenceLevel(self.effective_evidence_level()).label
 
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
 
 class Batch(models.Model):
     """A production lot of a product (GS1 AI 10): what a QR code on a pack points at."""
@@ -249,6 +269,8 @@ class Batch(models.Model):
     produced_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True, help_text="Best-before or expiry date, if any.")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)], help_text="Units produced.")
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    archived_reason = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -272,3 +294,7 @@ class Batch(models.Model):
 
     def is_expired(self, today: date | None = None) -> bool:
         return bool(self.expires_on and self.expires_on < (today or timezone.localdate()))
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None

@@ -1,12 +1,18 @@
 """Reads of the catalog that pages, the dashboard and the API share; they decide the queries."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import User
+from core.audit import history_of
 from products.access import Access, access_for
 from products.models import Batch, Declaration, Product, Supplier
+
+CURRENT = {"declarations__withdrawn_at__isnull": True}
+HISTORY_ACTIONS = ("declaration.changed", "declaration.withdrawn")
 
 
 def product_list_public() -> QuerySet[Product]:
@@ -15,8 +21,12 @@ def product_list_public() -> QuerySet[Product]:
         Product.objects.public()
         .select_related("supplier")
         .annotate(
-            risk_count=Count("declarations", filter=Q(declarations__kind=Declaration.Kind.RISK), distinct=True),
-            benefit_count=Count("declarations", filter=Q(declarations__kind=Declaration.Kind.BENEFIT), distinct=True),
+            risk_count=Count(
+                "declarations", filter=Q(declarations__kind=Declaration.Kind.RISK, **CURRENT), distinct=True
+            ),
+            benefit_count=Count(
+                "declarations", filter=Q(declarations__kind=Declaration.Kind.BENEFIT, **CURRENT), distinct=True
+            ),
             batch_count=Count("batches", distinct=True),
         )
         .order_by("-published_at", "name")
@@ -28,7 +38,7 @@ def product_detail(*, supplier_slug: str, product_slug: str, viewer: User) -> Pr
     product = (
         Product.objects.select_related("supplier")
         .prefetch_related(
-            Prefetch("declarations", queryset=Declaration.objects.order_by("topic", "id")),
+            Prefetch("declarations", queryset=Declaration.objects.current().order_by("topic", "id")),
             Prefetch("batches", queryset=Batch.objects.order_by("-produced_on", "lot")),
         )
         .filter(supplier__slug=supplier_slug, slug=product_slug)
@@ -50,7 +60,7 @@ def _visible(queryset: QuerySet[Any], access: Access, supplier_path: str, public
 def product_list_for(access: Access) -> QuerySet[Product]:
     """Products a user may read through the API: public ones, and all of their own suppliers'."""
     queryset = Product.objects.select_related("supplier").prefetch_related(
-        Prefetch("declarations", queryset=Declaration.objects.order_by("kind", "topic", "id"))
+        Prefetch("declarations", queryset=Declaration.objects.current().order_by("kind", "topic", "id"))
     )
     return _visible(queryset, access, "supplier", Q(published_at__isnull=False))
 
@@ -100,7 +110,9 @@ def batch_page(*, batch_id: int, viewer: User) -> Batch | None:
     """
     batch = (
         _batch_with_product()
-        .prefetch_related(Prefetch("product__declarations", queryset=Declaration.objects.order_by("topic", "id")))
+        .prefetch_related(
+            Prefetch("product__declarations", queryset=Declaration.objects.current().order_by("topic", "id"))
+        )
         .filter(pk=batch_id)
         .first()
     )
@@ -109,3 +121,48 @@ def batch_page(*, batch_id: int, viewer: User) -> Batch | None:
     if batch.product.is_public or access_for(viewer).can_read(batch.product.supplier_id):
         return batch
     return None
+
+
+@dataclass(frozen=True)
+class DeclarationChange:
+    """One change to a product's declaration as its public history shows it: what changed, when, and why."""
+
+    declaration: Declaration
+    at: datetime
+    withdrawn: bool
+    changes: tuple[tuple[str, str, str], ...]  # (what, before, after), in words
+    reason: str
+
+
+def _in_words(field: str, value: Any) -> str:
+    if value in (None, ""):
+        return "none"
+    choices = {"kind": Declaration.Kind, "topic": Declaration.Topic, "evidence_level": Declaration.EvidenceLevel}
+    if field in choices:
+        return str(dict(choices[field].choices).get(value, value))
+    return str(value)
+
+
+def declaration_history(*, product: Product) -> list[DeclarationChange]:
+    """Every change to and withdrawal of the product's declarations, newest first, from the audit log: 2 queries.
+
+    A risk that was withdrawn or softened stays visible as such, with the date and the reason given.
+    """
+    declarations = {d.pk: d for d in Declaration.objects.filter(product=product)}
+    if not declarations:
+        return []
+    entries = history_of(Declaration, declarations).filter(action__in=HISTORY_ACTIONS)
+    history = [
+        DeclarationChange(
+            declaration=declarations[int(entry.target_id)],
+            at=entry.at,
+            withdrawn=entry.action == "declaration.withdrawn",
+            changes=tuple(
+                (Declaration._meta.get_field(name).verbose_name, _in_words(name, before), _in_words(name, after))
+                for name, (before, after) in entry.changes.items()
+            ),
+            reason=entry.reason,
+        )
+        for entry in entries
+    ]
+    return sorted(history, key=lambda change: change.at, reverse=True)

@@ -27,7 +27,7 @@ from products.demo import Writer
 from products.models import Batch, Declaration, Supplier, SupplierMember
 from provenance import services
 from provenance.models import Evidence, Facility, TraceEvent
-from provenance.simple_events import Amount, SimpleKind, epcis_document, simple_event
+from provenance.simple_events import SimpleKind
 
 # Fixed, so that every run names the same events and facilities the same way.
 NAMESPACE = uuid.UUID("8f0c2b1e-6d4a-5e7f-9b3c-1a2d3e4f5a6b")
@@ -645,7 +645,7 @@ def _facilities(supplier: Supplier, sites: Iterable[Site], summary: ChainSummary
             }  # fmt: skip
             if not site.gln:
                 data["location_uri"] = uris[site.key]
-            facility = services.facility_create(owner=supplier, data=data)
+            facility = services.facility_create(owner=supplier, **data)
             summary.facilities += 1
         facilities[site.key] = facility
     return facilities
@@ -653,43 +653,43 @@ def _facilities(supplier: Supplier, sites: Iterable[Site], summary: ChainSummary
 
 def _events(
     supplier: Supplier, chain: Chain, facilities: dict[str, Facility]
-) -> tuple[list[tuple[datetime, dict[str, Any]]], list[str]]:
-    """The chain's events; a step naming a demo batch that is missing, unpublished or without GTIN is left out."""
-    products = {p.slug: p for p in supplier.products.filter(published_at__isnull=False, gtin__isnull=False)}
-    lots = set(Batch.objects.filter(product__in=products.values()).values_list("product__slug", "lot"))
+) -> tuple[list[services.SimpleEvent], list[str]]:
+    """The chain's events, as the dashboard's simple-event form makes them (the same service checks both); a step
+    naming a demo batch that is missing, unpublished or without GTIN is left out."""
+    batches = {
+        (batch.product.slug, batch.lot): batch
+        for batch in Batch.objects.filter(
+            product__supplier=supplier, product__published_at__isnull=False, product__gtin__isnull=False
+        ).select_related("product")
+    }
     zones = {site.key: ZoneInfo(site.zone) for site in chain.sites}
 
-    def amount(part: Part) -> Amount | None:
+    def item(part: Part) -> services.Item | None:
         if part.material in MATERIALS:
             material = MATERIALS[part.material]
-            return Amount(identifiers.batch_uri(material.gtin, part.lot), Decimal(part.quantity), material.uom)
-        product = products.get(part.material)
-        if product is None or not product.gtin or (part.material, part.lot) not in lots:
-            return None
-        return Amount(identifiers.batch_uri(product.gtin, part.lot), Decimal(part.quantity), "EA")
+            lot = identifiers.batch_uri(material.gtin, part.lot)
+            return services.Item(lot=lot, quantity=Decimal(part.quantity), uom=material.uom)
+        batch = batches.get((part.material, part.lot))
+        return services.Item(batch=batch, quantity=Decimal(part.quantity), uom="EA") if batch else None
 
-    events: list[tuple[datetime, dict[str, Any]]] = []
+    events: list[services.SimpleEvent] = []
     skipped = []
     for step in chain.steps:
-        items, outputs = [amount(p) for p in step.items], [amount(p) for p in step.outputs]
+        items, outputs = [item(p) for p in step.items], [item(p) for p in step.outputs]
         if None in items or None in outputs:
             skipped.append(step.key)
             continue
-        when = datetime(step.day.year, step.day.month, step.day.day, step.hour, tzinfo=zones[step.at])
         events.append(
-            (
-                when,
-                simple_event(
-                    kind=step.kind,
-                    location=facilities[step.at].location_uri,
-                    when=when,
-                    items=[a for a in items if a],
-                    outputs=[a for a in outputs if a],
-                    other_location=facilities[step.other].location_uri if step.other else "",
-                    result=step.result,
-                    note=step.note,
-                    event_id=event_id(supplier.slug, step.key),
-                ),
+            services.SimpleEvent(
+                kind=step.kind,
+                facility=facilities[step.at],
+                when=datetime(step.day.year, step.day.month, step.day.day, step.hour, tzinfo=zones[step.at]),
+                items=tuple(i for i in items if i),
+                outputs=tuple(o for o in outputs if o),
+                other_facility=facilities[step.other] if step.other else None,
+                result=step.result,
+                note=step.note,
+                event_id=event_id(supplier.slug, step.key),
             )
         )
     return events, skipped
@@ -703,13 +703,11 @@ def _evidence(supplier: Supplier, proofs: Iterable[Proof], summary: ChainSummary
                 "title": proof.title, "issuer": proof.issuer, "scheme": proof.scheme, "level": proof.level,
                 "url": proof.url, "valid_from": proof.valid_from, "valid_until": proof.valid_until,
             }  # fmt: skip
-            evidence = services.evidence_create(owner=supplier, data=data)
+            evidence = services.evidence_create(owner=supplier, **data)
             summary.evidence += 1
             # Only evidence made in this run is revoked, as the catalog demo publishes only what it creates.
             if proof.revoked_reason:
                 services.evidence_revoke(evidence=evidence, reason=proof.revoked_reason)
-        # provenance.services has no service that links evidence to events and declarations yet: these two writes
-        # are the demo's only direct ones.
         wanted = {event_id(supplier.slug, key) for key in proof.steps}
         events = TraceEvent.objects.filter(supplier=supplier, event_id__in=wanted).exclude(evidence=evidence)
         declarations = Declaration.objects.filter(product__supplier=supplier, evidence_url=proof.url).exclude(
@@ -737,17 +735,13 @@ def seed(*, stdout: Writer | None = None) -> ChainSummary:
         events, skipped = _events(supplier, chain, facilities)
         for key in skipped:
             say.write(f"{slug}: event {key} left out (its demo batch is missing or not public)\n")
-        ids = [event["eventID"] for _, event in events]
+        ids = [event.event_id for event in events]
         stored = set(TraceEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
         # In the order they happened, so that each supplier's hash chain reads like its history.
-        new = sorted((pair for pair in events if pair[1]["eventID"] not in stored), key=lambda pair: pair[0])
+        new = sorted((event for event in events if event.event_id not in stored), key=lambda event: event.when)
         if new:
             owner = supplier.members.filter(role=SupplierMember.Role.OWNER).select_related("user").first()
-            capture = services.capture_document(
-                supplier=supplier,
-                submitted_by=owner.user if owner else None,
-                document=epcis_document([event for _, event in new]),
-            )
+            capture = services.simple_events_record(events=new, submitted_by=owner.user if owner else None)
             summary.events += capture.event_count
             say.write(f"{supplier.legal_name}: {capture.event_count} trace events\n")
         _evidence(supplier, chain.proofs, summary)

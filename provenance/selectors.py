@@ -285,3 +285,9 @@ def evidence_for_events(event_ids: Iterable[int]) -> dict[int, list[Evidence]]:
     for link in links.select_related("evidence").order_by("evidence__title", "evidence_id"):
         cited.setdefault(link.traceevent_id, []).append(link.evidence)
     return cited
+
+
+def batch_is_traced(batch: Any) -> bool:
+    """Whether any trace event names the batch (by its GS1 identifier): one query."""
+    gtin = batch.product.gtin
+    return bool(gtin) and EventLine.objects.filter(identifier=identifiers.batch_uri(gtin, batch.lot)).exists()

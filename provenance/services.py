@@ -2,26 +2,25 @@
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from products.models import Supplier
-from provenance import epcis, hashchain
+from core import identifiers
+from core.audit import audit_record, changes_between, snapshot
+from products.models import Batch, Supplier
+from provenance import epcis, hashchain, simple_events
 from provenance.models import Capture, ErrorDeclaration, EventLine, Evidence, Facility, TraceEvent
 
 BULK_SIZE = 1000
 ANALYZE_AFTER = 5000
-FACILITY_FIELDS = frozenset(
-    {"name", "kind", "address", "country", "latitude", "longitude", "gln", "open_supply_hub_id", "location_uri"}
-)
-EVIDENCE_FIELDS = frozenset(
-    {"title", "issuer", "scheme", "url", "document", "sha256", "level", "valid_from", "valid_until"}
-)
 
 
 def _analyze_provenance_tables() -> None:
@@ -149,12 +148,52 @@ def capture_document(*, supplier: Supplier, submitted_by: User | None, document:
     return capture
 
 
-def _assign(instance: Any, data: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(data) - allowed
+class FacilityFields(TypedDict, total=False):
+    kind: str
+    address: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+    gln: str
+    open_supply_hub_id: str
+    location_uri: str
+
+
+class FacilityChanges(TypedDict, total=False):
+    name: str
+    kind: str
+    address: str
+    country: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+    gln: str
+    open_supply_hub_id: str
+
+
+class EvidenceFields(TypedDict, total=False):
+    scheme: str
+    url: str
+    document: Any
+    sha256: str
+    level: str
+    valid_from: date | None
+    valid_until: date | None
+
+
+FACILITY_FIELDS = frozenset(FacilityFields.__annotations__) | {"name", "country"}
+EVIDENCE_FIELDS = frozenset(EvidenceFields.__annotations__) | {"title", "issuer"}
+
+
+def _assign(instance: Any, changes: Mapping[str, Any], allowed: frozenset[str]) -> list[str]:
+    """Set the given fields; return the names of those whose value changed. Unknown fields are an error."""
+    unknown = set(changes) - allowed
     if unknown:
         raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
-    for field, value in data.items():
-        setattr(instance, field, value)
+    changed = []
+    for field, value in changes.items():
+        if getattr(instance, field) != value:
+            setattr(instance, field, value)
+            changed.append(field)
+    return changed
 
 
 def facility_location_uri(*, gln: str) -> str:
@@ -163,10 +202,10 @@ def facility_location_uri(*, gln: str) -> str:
 
 
 @transaction.atomic
-def facility_create(*, owner: Supplier, data: Mapping[str, Any]) -> Facility:
+def facility_create(*, owner: Supplier, name: str, country: str, **fields: Unpack[FacilityFields]) -> Facility:
     """Register a facility of a supplier's (or of its own suppliers')."""
-    facility = Facility(owner=owner)
-    _assign(facility, data, FACILITY_FIELDS)
+    facility = Facility(owner=owner, name=name, country=country)
+    _assign(facility, fields, FACILITY_FIELDS)
     if not facility.location_uri:
         facility.location_uri = facility_location_uri(gln=facility.gln)
     facility.full_clean()
@@ -175,10 +214,12 @@ def facility_create(*, owner: Supplier, data: Mapping[str, Any]) -> Facility:
 
 
 @transaction.atomic
-def facility_update(*, facility: Facility, data: Mapping[str, Any]) -> Facility:
-    _assign(facility, data, FACILITY_FIELDS - {"location_uri"})
+def facility_update(*, facility: Facility, **changes: Unpack[FacilityChanges]) -> Facility:
+    """Change a facility; its location_uri never changes (events name it). Only changed fields are written."""
+    changed = _assign(facility, changes, FACILITY_FIELDS - {"location_uri"})
     facility.full_clean()
-    facility.save()
+    if changed:
+        facility.save(update_fields=changed)
     return facility
 
 
@@ -190,32 +231,58 @@ def _file_sha256(document: Any) -> str:
     return digest.hexdigest()
 
 
+EVIDENCE_HISTORY_FIELDS = ("title", "issuer", "scheme", "level", "url", "sha256", "valid_from", "valid_until")
+
+
 @transaction.atomic
-def evidence_create(*, owner: Supplier, data: Mapping[str, Any]) -> Evidence:
+def evidence_create(
+    *, owner: Supplier, title: str, issuer: str, actor: User | None = None, **fields: Unpack[EvidenceFields]
+) -> Evidence:
     """Record a certificate, audit or test; an uploaded document's SHA-256 is computed here, never trusted."""
-    evidence = Evidence(owner=owner)
-    _assign(evidence, data, EVIDENCE_FIELDS)
+    evidence = Evidence(owner=owner, title=title, issuer=issuer)
+    _assign(evidence, fields, EVIDENCE_FIELDS)
     if evidence.document:
         evidence.sha256 = _file_sha256(evidence.document)
     evidence.full_clean()
     evidence.save()
+    audit_record(
+        actor=actor,
+        action="evidence.added",
+        target=evidence,
+        supplier_id=owner.pk,
+        changes=changes_between({}, snapshot(evidence, EVIDENCE_HISTORY_FIELDS)),
+    )
     return evidence
 
 
 @transaction.atomic
-def evidence_revoke(*, evidence: Evidence, reason: str) -> Evidence:
+def evidence_revoke(*, evidence: Evidence, reason: str, actor: User | None = None) -> Evidence:
     """Mark evidence as revoked (it stays, and is shown as revoked wherever it was cited)."""
     if not reason.strip():
         raise ValidationError({"revoked_reason": "Say why the evidence is revoked."})
+    if evidence.revoked_at is not None:
+        raise ValidationError(f"{evidence} was already revoked on {evidence.revoked_at:%Y-%m-%d}.")
     evidence.revoked_at = timezone.now()
     evidence.revoked_reason = reason.strip()
     evidence.save(update_fields=["revoked_at", "revoked_reason"])
+    audit_record(actor=actor, action="evidence.revoked", target=evidence, supplier_id=evidence.owner_id, reason=reason)
     return evidence
+
+
+def _link_changes(events: Iterable[TraceEvent], declarations: Iterable[Any]) -> dict[str, Any]:
+    return {
+        "events": sorted(event.event_id for event in events),
+        "declarations": sorted(declaration.pk for declaration in declarations),
+    }
 
 
 @transaction.atomic
 def evidence_links_add(
-    *, evidence: Evidence, events: Iterable[TraceEvent] = (), declarations: Iterable[Any] = ()
+    *,
+    evidence: Evidence,
+    events: Iterable[TraceEvent] = (),
+    declarations: Iterable[Any] = (),
+    actor: User | None = None,
 ) -> None:
     """Cite evidence for more of its owner's events and declarations (never another supplier's)."""
     events, declarations = list(events), list(declarations)
@@ -223,13 +290,203 @@ def evidence_links_add(
         raise ValidationError({"events": "Evidence can back only its owner's own events."})
     if any(declaration.product.supplier_id != evidence.owner_id for declaration in declarations):
         raise ValidationError({"declarations": "Evidence can back only its owner's own declarations."})
-    evidence.events.add(*events)
-    evidence.declarations.add(*declarations)
+    known_events = set(evidence.events.values_list("pk", flat=True))
+    known_declarations = set(evidence.declarations.values_list("pk", flat=True))
+    new_events = [event for event in events if event.pk not in known_events]
+    new_declarations = [declaration for declaration in declarations if declaration.pk not in known_declarations]
+    if not (new_events or new_declarations):
+        return
+    evidence.events.add(*new_events)
+    evidence.declarations.add(*new_declarations)
+    audit_record(
+        actor=actor,
+        action="evidence.linked",
+        target=evidence,
+        supplier_id=evidence.owner_id,
+        changes=_link_changes(new_events, new_declarations),
+    )
 
 
 @transaction.atomic
-def evidence_links_set(*, evidence: Evidence, events: Iterable[TraceEvent], declarations: Iterable[Any]) -> None:
+def evidence_links_set(
+    *, evidence: Evidence, events: Iterable[TraceEvent], declarations: Iterable[Any], actor: User | None = None
+) -> None:
     """Make exactly these events and declarations the ones the evidence backs."""
-    evidence.events.clear()
-    evidence.declarations.clear()
-    evidence_links_add(evidence=evidence, events=events, declarations=declarations)
+    events, declarations = list(events), list(declarations)
+    keep_events, keep_declarations = {e.pk for e in events}, {d.pk for d in declarations}
+    gone_events = list(evidence.events.exclude(pk__in=keep_events).only("id", "event_id"))
+    gone_declarations = list(evidence.declarations.exclude(pk__in=keep_declarations).only("id"))
+    evidence_links_add(evidence=evidence, events=events, declarations=declarations, actor=actor)
+    if gone_events or gone_declarations:
+        evidence.events.remove(*gone_events)
+        evidence.declarations.remove(*gone_declarations)
+        audit_record(
+            actor=actor,
+            action="evidence.unlinked",
+            target=evidence,
+            supplier_id=evidence.owner_id,
+            changes=_link_changes(gone_events, gone_declarations),
+        )
+
+
+# Simple events: harvest, ship, receive, transform and inspect, from plain values (the dashboard's form, the demo) --
+
+
+@dataclass(frozen=True)
+class Item:
+    """What a simple event is of, or what came out of it: a batch of the catalogue, or another lot (a URI, or a plain
+    lot code of the facility's owner), with a quantity and its unit when known."""
+
+    batch: Batch | None = None
+    lot: str = ""
+    quantity: Decimal | None = None
+    uom: str = ""
+
+
+@dataclass(frozen=True)
+class SimpleEvent:
+    """A harvest, shipment, receipt, transformation or inspection at one of a supplier's facilities."""
+
+    kind: str
+    facility: Facility
+    when: datetime
+    items: tuple[Item, ...] = ()
+    outputs: tuple[Item, ...] = ()
+    other_facility: Facility | None = None
+    result: str = ""
+    note: str = ""
+    event_id: str = ""
+
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def _item_amount(
+    item: Item, prefix: str, facility: Facility, errors: dict[str, list[str]]
+) -> simple_events.Amount | None:
+    def problem(field: str, message: str) -> None:
+        errors.setdefault(f"{prefix}.{field}", []).append(message)
+
+    if item.quantity is not None and not item.uom:
+        problem("uom", "Give the unit of this quantity.")
+    if item.uom and item.quantity is None:
+        problem("quantity", "Give the quantity, or leave the unit empty.")
+    lot = item.lot.strip()
+    if item.batch is not None and lot:
+        problem("lot", "Pick a batch or give a lot, not both.")
+        return None
+    if item.batch is None and not lot:
+        problem("batch", "Say what this is of: pick a batch or give a lot.")
+        return None
+    if item.batch is not None:
+        batch = item.batch
+        if not batch.product.gtin:
+            problem(
+                "batch",
+                f"{batch.product.name}, lot {batch.lot} cannot be used: its product has no GTIN, so the batch has no "
+                "GS1 identifier for trace events. Give the product a GTIN first.",
+            )
+            return None
+        if batch.product.supplier_id != facility.owner_id:
+            problem("batch", "This batch belongs to another supplier than the facility.")
+            return None
+        identifier = identifiers.batch_uri(batch.product.gtin, batch.lot)
+    else:
+        try:
+            identifier = simple_events.lot_identifier(lot, supplier_id=facility.owner_id)
+        except ValueError as error:
+            problem("lot", str(error))
+            return None
+    return simple_events.Amount(identifier, item.quantity, item.uom if item.quantity is not None else "")
+
+
+def simple_event_build(event: SimpleEvent) -> dict[str, Any]:
+    """Check a simple event against the rules and build its EPCIS 2.0 event; ValidationError keyed by what is wrong
+    (`when`, `items`, `items[0].quantity`, `outputs[0].batch`, `other_facility`, `result`, …)."""
+    errors: dict[str, list[str]] = {}
+
+    def problem(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    kind, facility = event.kind, event.facility
+    if kind not in simple_events.SimpleKind.values:
+        raise ValidationError({"kind": f"Unknown kind of event {kind!r}."})
+    items = [_item_amount(item, f"items[{i}]", facility, errors) for i, item in enumerate(event.items)]
+    outputs = [_item_amount(item, f"outputs[{i}]", facility, errors) for i, item in enumerate(event.outputs)]
+    name = simple_events.SimpleKind(kind).label.split(" (")[0].lower()
+    uses_items = kind != simple_events.SimpleKind.HARVEST
+    uses_output = kind in (simple_events.SimpleKind.HARVEST, simple_events.SimpleKind.TRANSFORM)
+    if not uses_items and event.items:
+        problem("items", f"A {name} has no inputs: put what was harvested under what came out.")
+    if uses_items and not event.items:
+        problem("items", f"Say what the {name} was of: pick a batch or give a lot.")
+    if uses_output and not event.outputs:
+        problem("outputs", f"Say what came out of the {name}: pick a batch or give a lot.")
+    if not uses_output and event.outputs:
+        problem("outputs", f"A {name} has no output: leave it empty.")
+    if uses_output:
+        for i, item in enumerate(event.outputs):
+            if item.quantity is None:
+                problem(f"outputs[{i}].quantity", f"Give the quantity that came out of the {name}.")
+    if kind == simple_events.SimpleKind.TRANSFORM:
+        for i, item in enumerate(event.items):
+            if item.quantity is None:
+                problem(f"items[{i}].quantity", "A transformation needs the quantity of each input.")
+    if kind == simple_events.SimpleKind.INSPECT:
+        if len(event.items) > 1:
+            problem("items", "Record one inspection per lot.")
+        if event.result not in dict(simple_events.INSPECTION_RESULTS):
+            problem("result", "Say whether it passed.")
+    elif event.result or event.note.strip():
+        problem("result", "Only an inspection has a result: leave the result and note empty.")
+    other = event.other_facility
+    if kind in (simple_events.SimpleKind.SHIP, simple_events.SimpleKind.RECEIVE):
+        if other is not None and other.pk == facility.pk:
+            problem("other_facility", "The goods go from one facility to another: pick the other one.")
+    elif other is not None:
+        problem("other_facility", "Only a shipment or a receipt has another facility.")
+    if event.when.tzinfo is None:
+        problem("when", "Give the time with its offset from UTC.")
+    elif event.when > timezone.now() + FUTURE_TOLERANCE:
+        problem("when", "This is in the future: record an event once it has happened.")
+    if errors:
+        raise ValidationError(errors)
+    output = event.outputs[0] if event.outputs else None
+    lot_code = output.lot.strip() if output and output.batch is None else ""
+    return simple_events.simple_event(
+        kind=kind,
+        location=facility.location_uri,
+        when=event.when,
+        items=[amount for amount in items if amount],
+        outputs=[amount for amount in outputs if amount],
+        other_location=other.location_uri if other else "",
+        result=event.result,
+        note=event.note.strip(),
+        # A plain lot code became an opaque URN: the event that creates the lot keeps the code people use.
+        ilmd={f"{simple_events.EXTENSION_PREFIX}:lotCode": lot_code}
+        if lot_code and not simple_events.URI_SCHEME.match(lot_code)
+        else None,
+        event_id=event.event_id,
+    )
+
+
+@transaction.atomic
+def simple_events_record(*, events: Sequence[SimpleEvent], submitted_by: User | None) -> Capture:
+    """Record simple events of one supplier's facilities as one EPCIS capture (all or nothing)."""
+    if not events:
+        raise ValidationError("Nothing to record.")
+    suppliers = {event.facility.owner_id for event in events}
+    if len(suppliers) != 1:
+        raise ValidationError({"facility": "Events recorded together belong to one supplier's facilities."})
+    documents = [simple_event_build(event) for event in events]
+    ids = [document.get("eventID") or hashchain.generated_event_id(document) for document in documents]
+    if TraceEvent.objects.filter(event_id__in=ids).exists():
+        raise ValidationError("Exactly this event is already recorded.")
+    try:
+        return capture_document(
+            supplier=events[0].facility.owner,
+            submitted_by=submitted_by,
+            document=simple_events.epcis_document(documents),
+        )
+    except epcis.InvalidDocument as invalid:
+        raise ValidationError([f"{problem.message} (at {problem.path})" for problem in invalid.problems]) from None

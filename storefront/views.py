@@ -44,6 +44,7 @@ def product(request: HttpRequest, supplier_slug: str, product_slug: str) -> Http
         "risks": [d for d in declarations if d.kind == d.Kind.RISK],
         "benefits": [d for d in declarations if d.kind == d.Kind.BENEFIT],
         "batches": found.batches.all(),
+        "history": catalog.declaration_history(product=found),
     }
     return render(request, "storefront/product.html", context)
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from core import gs1, identifiers
 from products.models import SupplierMember
 from provenance import services
-from provenance.admin import Amount, epcis_document, lot_identifier, simple_event
+from provenance.simple_events import Amount, epcis_document, lot_identifier, simple_event
 from provenance.hashchain import chain_verify
 from provenance.models import Capture, EventLine, Evidence, Facility, TraceEvent
 from tests.accounts.factories import UserFactory
@@ -27,7 +27,7 @@ EVENT_ADD = reverse("admin:provenance_traceevent_add")
 
 def facility(supplier, name="Farm", gln="", **data):
     data = {"name": name, "kind": "farm", "country": "GH", **data}
-    return services.facility_create(owner=supplier, data={**data, "gln": gln})
+    return services.facility_create(owner=supplier, **{**data, "gln": gln})
 
 
 def recorded_event(supplier, at, n=1) -> TraceEvent:
@@ -44,7 +44,7 @@ def recorded_event(supplier, at, n=1) -> TraceEvent:
 
 def evidence(supplier, title="Organic certificate"):
     return services.evidence_create(
-        owner=supplier, data={"title": title, "issuer": "A certifier", "url": "https://evidence.example.org/c"}
+        owner=supplier, **{"title": title, "issuer": "A certifier", "url": "https://evidence.example.org/c"}
     )
 
 
@@ -442,5 +442,5 @@ def test_a_facility_needs_both_coordinates_or_neither(owner):
     from provenance.services import facility_create
 
     with pytest.raises(ValidationError, match="both latitude and longitude"):
-        facility_create(owner=owner.supplier, data={"name": "Half-located farm", "country": "GH", "latitude": 6.5})
+        facility_create(owner=owner.supplier, **{"name": "Half-located farm", "country": "GH", "latitude": 6.5})
     assert not owner.supplier.facilities.exists()

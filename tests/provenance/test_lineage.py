@@ -94,7 +94,7 @@ def transformation(hours: int, inputs: list[dict], outputs: list[dict], **fields
 def facility(owner, n: int, name: str, country: str, lat: str, long: str) -> Facility:
     return facility_create(
         owner=owner,
-        data={"name": name, "country": country, "latitude": Decimal(lat), "longitude": Decimal(long), "gln": gln(n)},
+        **{"name": name, "country": country, "latitude": Decimal(lat), "longitude": Decimal(long), "gln": gln(n)},
     )
 
 
@@ -282,17 +282,17 @@ def test_facilities_are_listed_once_in_order_of_first_visit(cocoa):
 def test_hops_carry_evidence_levels_with_revoked_evidence_shown_as_revoked(cocoa, own_supplier):
     audit = evidence_create(
         owner=own_supplier,
-        data={"title": "Farm audit", "issuer": "Rainforest Alliance", "url": "https://ra.example/a1",
+        **{"title": "Farm audit", "issuer": "Rainforest Alliance", "url": "https://ra.example/a1",
               "level": "third_party_verified"},
     )  # fmt: skip
     invoice = evidence_create(
-        owner=own_supplier, data={"title": "Invoice", "issuer": "Asante farm", "url": "https://f.example/i"}
+        owner=own_supplier, **{"title": "Invoice", "issuer": "Asante farm", "url": "https://f.example/i"}
     )
     audit.events.add(TraceEvent.objects.get(event_id=cocoa.farm_event["eventID"]))
     invoice.events.add(TraceEvent.objects.get(event_id=cocoa.farm_event["eventID"]))
     certificate = evidence_create(
         owner=own_supplier,
-        data={"title": "Organic", "issuer": "EU", "url": "https://eu.example/c", "level": "third_party_verified"},
+        **{"title": "Organic", "issuer": "EU", "url": "https://eu.example/c", "level": "third_party_verified"},
     )
     certificate.events.add(TraceEvent.objects.get(event_id=cocoa.fermenting["eventID"]))
     evidence_revoke(evidence=certificate, reason="Certificate withdrawn after an audit.")
@@ -429,7 +429,7 @@ def chain(supplier, depth: int) -> Batch:
         events.append(event("ObjectEvent", 2 * i + 1, action="OBSERVE", bizStep="storing",
                             seen_at=store.location_uri, quantityList=[quantity(lots[i + 1])]))  # fmt: skip
     capture_document(supplier=supplier, submitted_by=None, document=document(*events))
-    proof = evidence_create(owner=supplier, data={"title": "Audit", "issuer": "Certifier", "url": "https://c.example"})
+    proof = evidence_create(owner=supplier, **{"title": "Audit", "issuer": "Certifier", "url": "https://c.example"})
     proof.events.add(*TraceEvent.objects.filter(supplier=supplier, type="TransformationEvent"))
     return Batch.objects.select_related("product").get(pk=batch.pk)
 

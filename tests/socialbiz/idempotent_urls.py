@@ -15,7 +15,7 @@ class SupplierRegistration(APIView):
 
     def post(self, request: Request) -> Response:
         def work() -> Response:
-            supplier = services.supplier_create(data={"legal_name": request.data["name"], "country": "GH"})
+            supplier = services.supplier_create(**{"legal_name": request.data["name"], "country": "GH"})
             return Response({"id": supplier.pk, "slug": supplier.slug}, status=201)
 
         return idempotent_call(request, work, required=True)

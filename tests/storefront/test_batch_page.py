@@ -73,7 +73,7 @@ def cocoa(own_supplier, other_supplier) -> Cocoa:
     events = {e.event_id: e for e in TraceEvent.objects.all()}
     audit = evidence_create(
         owner=own_supplier,
-        data={
+        **{
             "title": "Farm audit 2026",
             "issuer": "Fair Audits Ltd",
             "scheme": "Fairtrade",
@@ -86,7 +86,7 @@ def cocoa(own_supplier, other_supplier) -> Cocoa:
     evidence_links_add(evidence=audit, events=[events[cocoa.farm_event["eventID"]]], declarations=[benefit])
     lapsed = evidence_create(
         owner=own_supplier,
-        data={
+        **{
             "title": "Old fermentation certificate",
             "issuer": "Old Certs",
             "url": "https://evidence.example.org/old",
@@ -96,7 +96,7 @@ def cocoa(own_supplier, other_supplier) -> Cocoa:
     evidence_links_add(evidence=lapsed, events=[events[cocoa.fermenting["eventID"]]])
     withdrawn = evidence_create(
         owner=own_supplier,
-        data={"title": "Nut-free line test", "issuer": "Lab Co", "url": "https://evidence.example.org/nuts"},
+        **{"title": "Nut-free line test", "issuer": "Lab Co", "url": "https://evidence.example.org/nuts"},
     )
     evidence_links_add(evidence=withdrawn, declarations=[risk])
     evidence_revoke(evidence=withdrawn, reason="The lab lost its accreditation.")
@@ -309,9 +309,7 @@ def test_everything_a_supplier_writes_is_escaped(client, own_supplier):
     )
     DeclarationFactory(product=product, kind="risk", statement="<script>alert('risk')</script>")
     batch = BatchFactory(product=product)
-    farm = facility_create(
-        owner=own_supplier, data={"name": "<b>Farm</b> & <i>Sons</i>", "country": "GH", "kind": "<em>"}
-    )
+    farm = facility_create(owner=own_supplier, **{"name": "<b>Farm</b> & <i>Sons</i>", "country": "GH", "kind": "<em>"})
     made = transformation(
         0, [quantity(batch_uri(COCOA_GTIN, "X"), 5)], [quantity(batch_uri(product.gtin, batch.lot), 5)]
     )
@@ -455,7 +453,7 @@ def test_cached_page_changes_when_a_declaration_changes(client, cocoa):
     assert "Contains traces of nuts." in get(client, cocoa.batch)
     risk = cocoa.product.declarations.get(kind="risk")
 
-    catalog.declaration_update(declaration=risk, data={"statement": "Made on a line that also handles peanuts."})
+    catalog.declaration_update(declaration=risk, **{"statement": "Made on a line that also handles peanuts."})
 
     body = get(client, cocoa.batch)
     assert "Made on a line that also handles peanuts." in body
