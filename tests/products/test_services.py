@@ -74,7 +74,8 @@ def test_a_second_risk_can_be_withdrawn_from_a_public_product():
     assert product.declarations.current().filter(kind="risk").count() == 1
     # Withdrawn, not deleted: it stays as the product's history, with the reason.
     extra.refresh_from_db()
-    assert extra.withdrawn_at is not None and extra.withdrawn_reason == "The supplier of that part changed."
+    assert extra.withdrawn_at is not None
+    assert extra.withdrawn_reason == "The supplier of that part changed."
 
 
 def test_unpublished_product_may_lose_all_declarations():

@@ -13,9 +13,9 @@ from django.urls import reverse
 from core import gs1, identifiers
 from products.models import SupplierMember
 from provenance import services
-from provenance.simple_events import Amount, epcis_document, lot_identifier, simple_event
 from provenance.hashchain import chain_verify
 from provenance.models import Capture, EventLine, Evidence, Facility, TraceEvent
+from provenance.simple_events import Amount, epcis_document, lot_identifier, simple_event
 from tests.accounts.factories import UserFactory
 from tests.products.factories import BatchFactory, DeclarationFactory, ProductFactory, SupplierMemberFactory
 
