@@ -198,6 +198,14 @@ def _service_errors(request: HttpRequest) -> dict[str | None, ValidationError]:
 # The admin base classes -------------------------------------------------------------------------------------------
 
 
+def keep_what_was_shown(form_class: type[forms.BaseForm]) -> None:
+    """Make a change form compare what is sent with what it showed (hidden initial values), not with the row as it
+    is now: two people editing different fields of one row at once then change only their own fields."""
+    for field in form_class.base_fields.values():
+        if not isinstance(field, forms.FileField | forms.ModelMultipleChoiceField):
+            field.show_hidden_initial = True
+
+
 def stored(obj: models.Model) -> Any:
     """The row as the database has it. A ModelForm writes every field into its instance while it validates, so a
     service handed that instance could not tell what changed (and would write back what the form showed)."""
@@ -312,6 +320,8 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form_class = super().get_form(request, obj, change, **kwargs)
+        if obj is not None:
+            keep_what_was_shown(form_class)
         return _with_service_errors(form_class, _service_errors(request), None)
 
     def get_formsets_with_inlines(self, request: HttpRequest, obj: Any = None) -> Any:

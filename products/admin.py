@@ -53,12 +53,12 @@ class SupplierMemberInline(ScopedInline, admin.TabularInline):
 
 
 class SupplierForm(forms.ModelForm):
-    member_email = forms.EmailField(
+    email = forms.EmailField(
         required=False,
         label="E-mail address",
         help_text="Of someone who has signed up on the site: they become a member of this supplier.",
     )
-    member_role = forms.ChoiceField(
+    role = forms.ChoiceField(
         required=False, choices=SupplierMember.Role.choices, initial=SupplierMember.Role.EDITOR, label="Role"
     )
 
@@ -93,7 +93,7 @@ class SupplierAdmin(ScopedAdmin):
         ("Identifiers", {"fields": ["gln", "open_supply_hub_id", "vat_number"]}),
         ("Network status", {"fields": ["status", "status_reason", "status_changed_at"]}),
     ]
-    member_fieldset = ("Add a member", {"fields": [("member_email", "member_role")]})
+    member_fieldset = ("Add a member", {"fields": [("email", "role")]})
 
     def writable_ids(self, access: Access) -> frozenset[int]:
         return access.owned  # only owners change the supplier's profile and members
@@ -128,11 +128,11 @@ class SupplierAdmin(ScopedAdmin):
                 reason=form.cleaned_data["status_reason"],
                 actor=request.user,
             )
-        if form.cleaned_data.get("member_email"):
+        if form.cleaned_data.get("email"):
             services.supplier_member_add(
                 supplier=saved,
-                email=form.cleaned_data["member_email"],
-                role=form.cleaned_data.get("member_role") or SupplierMember.Role.EDITOR,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data.get("role") or SupplierMember.Role.EDITOR,
                 actor=request.user,
             )
         return saved

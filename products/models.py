@@ -172,6 +172,11 @@ class Product(models.Model):
         return self.published_at is not None
 
     @property
+    def was_ever_public(self) -> bool:
+        """Whether shoppers may have seen it (and its batches' QR codes may be printed)."""
+        return self.first_published_at is not None or self.published_at is not None
+
+    @property
     def has_fit_text(self) -> bool:
         return any((self.use, self.care, self.repair, self.end_of_life))
 

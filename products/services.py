@@ -298,7 +298,7 @@ def product_unpublish(*, product: Product, actor: User | None = None) -> Product
 def product_delete(*, product: Product) -> None:
     """Delete a draft that was never public and has no batches; anything else is refused (unpublish it instead)."""
     locked = _lock(product)
-    if locked.first_published_at is not None:
+    if locked.was_ever_public:
         raise ValidationError(
             f"{locked} has been public, so people may have read or printed it: take it off public view instead."
         )
@@ -405,7 +405,7 @@ def batch_update(*, batch: Batch, **changes: Unpack[BatchFields]) -> Batch:
 
 def batch_is_referred_to(batch: Batch) -> bool:
     """Whether a QR code of the batch may be out there (its product was public) or other records name it."""
-    return batch.product.first_published_at is not None or any(check(batch) for check in batch_references)
+    return batch.product.was_ever_public or any(check(batch) for check in batch_references)
 
 
 @transaction.atomic

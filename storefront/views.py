@@ -37,7 +37,7 @@ def product(request: HttpRequest, supplier_slug: str, product_slug: str) -> Http
     found = catalog.product_detail(supplier_slug=supplier_slug, product_slug=product_slug, viewer=request.user)
     if found is None:
         raise Http404("No such product.")
-    declarations = list(found.declarations.all())
+    declarations = [d for d in found.declarations_all if not d.is_withdrawn]
     context = {
         "product": found,
         "supplier": found.supplier,

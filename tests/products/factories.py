@@ -65,6 +65,6 @@ def public_product(**kwargs: object) -> Product:
     DeclarationFactory(
         product=product, kind=Declaration.Kind.BENEFIT, topic="labour", statement="Paid above the living wage."
     )
-    product.published_at = datetime.datetime(2026, 4, 1, tzinfo=datetime.UTC)
+    product.published_at = product.first_published_at = datetime.datetime(2026, 4, 1, tzinfo=datetime.UTC)
     product.save()
     return product

@@ -44,7 +44,7 @@ def test_product_page_shows_risks_and_benefits_side_by_side(client, django_asser
         evidence_level="revoked",
     )
     BatchFactory.create_batch(3, product=product)
-    with django_assert_num_queries(3):  # product with supplier, its declarations, its batches
+    with django_assert_num_queries(4):  # product with supplier, its declarations, its batches, their history
         response = client.get(product.get_absolute_url())
     body = response.content.decode()
     assert response.status_code == 200
