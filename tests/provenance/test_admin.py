@@ -444,3 +444,59 @@ def test_a_facility_needs_both_coordinates_or_neither(owner):
     with pytest.raises(ValidationError, match="both latitude and longitude"):
         facility_create(owner=owner.supplier, **{"name": "Half-located farm", "country": "GH", "latitude": 6.5})
     assert not owner.supplier.facilities.exists()
+
+
+# The rules live in the service ------------------------------------------------------------------------------------
+
+WHEN = datetime.datetime(2026, 5, 1, 9, 30, tzinfo=NAIROBI)
+
+
+@pytest.mark.parametrize(
+    ("event", "key", "message"),
+    [
+        ({"kind": "harvest", "items": (services.Item(lot="A", quantity=Decimal(1), uom="KGM"),)}, "items", "no inputs"),
+        (
+            {
+                "kind": "transform",
+                "items": (services.Item(lot="A"),),
+                "outputs": (services.Item(lot="B", quantity=Decimal(1), uom="KGM"),),
+            },
+            "items[0].quantity",
+            "needs the quantity of each input",
+        ),
+        (
+            {"kind": "ship", "items": (services.Item(lot="A"),), "when": datetime.datetime(2099, 1, 1, tzinfo=NAIROBI)},
+            "when",
+            "in the future",
+        ),
+        ({"kind": "inspect", "items": (services.Item(lot="A"),)}, "result", "Say whether it passed"),
+    ],
+)
+def test_the_simple_event_service_keeps_the_rules(own_supplier, event, key, message):
+    at = facility(own_supplier)
+    with pytest.raises(services.ValidationError) as refused:
+        services.simple_event_build(services.SimpleEvent(**{"facility": at, "when": WHEN, **event}))
+    assert message in " ".join(refused.value.message_dict[key])
+
+
+def test_the_simple_event_service_refuses_another_suppliers_batch(own_supplier, other_supplier):
+    at = facility(own_supplier)
+    theirs = BatchFactory(product=ProductFactory(supplier=other_supplier))
+    event = services.SimpleEvent(kind="receive", facility=at, when=WHEN, items=(services.Item(batch=theirs),))
+    with pytest.raises(services.ValidationError) as refused:
+        services.simple_events_record(events=[event], submitted_by=None)
+    assert "another supplier" in refused.value.message_dict["items[0].batch"][0]
+    assert stored() == (0, 0, 0)
+
+
+def test_an_operator_linking_evidence_to_another_suppliers_event_sees_why_on_the_field(
+    operator, own_supplier, other_supplier
+):
+    proof = evidence(own_supplier)
+    theirs = recorded_event(other_supplier, facility(other_supplier, gln=gs1.gtin_with_check_digit("952000000001")[1:]))
+    response = operator.client.post(
+        reverse("admin:provenance_evidence_change", args=[proof.pk]), {"events": [theirs.pk], "declarations": []}
+    )
+    assert response.status_code == 200
+    assert "only its owner's own events" in " ".join(response.context["adminform"].form.errors["events"])
+    assert not proof.events.exists()
