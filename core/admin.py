@@ -8,6 +8,11 @@ from django.http import HttpRequest
 from core.dashboard import ScopedAdmin
 from core.models import AuditEntry
 
+SHOWN = ("at", "action", "target_type", "target_id", "target_repr", "actor_name", "supplier_id", "changes", "reason")
+
+
+SHOWN = ("at", "action", "target_type", "target_id", "target_repr", "actor_name", "supplier_id", "changes", "reason")
+
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ScopedAdmin):
@@ -16,18 +21,7 @@ class AuditEntryAdmin(ScopedAdmin):
     list_filter = ["action"]
     search_fields = ["target_repr", "actor_name", "reason", "action"]
     date_hierarchy = "at"
-    fields = [
-        "at",
-        "action",
-        "target_type",
-        "target_id",
-        "target_repr",
-        "actor_name",
-        "supplier_id",
-        "changes",
-        "reason",
-    ]
-    readonly_fields = fields
+    fields = readonly_fields = SHOWN
 
     def supplier_id_of(self, obj: Any) -> int:
         return obj.supplier_id

@@ -165,7 +165,7 @@ def _with_service_errors(form_class: type[Any], errors: dict[str | None, Validat
         return form_class
 
     def clean(self: Any) -> Any:
-        data = super(new_class, self).clean()
+        data = form_class.clean(self)
         add_service_error(self, errors[key])
         return data
 
@@ -175,7 +175,7 @@ def _with_service_errors(form_class: type[Any], errors: dict[str | None, Validat
 
 def _formset_with_service_errors(formset_class: type[Any], errors: dict[str | None, ValidationError]) -> Any:
     def clean(self: Any) -> None:
-        super(new_class, self).clean()
+        formset_class.clean(self)
         refused = []
         for form in self.forms:
             if form.prefix in errors:
@@ -198,7 +198,7 @@ def _service_errors(request: HttpRequest) -> dict[str | None, ValidationError]:
 # The admin base classes -------------------------------------------------------------------------------------------
 
 
-def keep_what_was_shown(form_class: type[forms.BaseForm]) -> None:
+def keep_what_was_shown(form_class: Any) -> None:
     """Make a change form compare what is sent with what it showed (hidden initial values), not with the row as it
     is now: two people editing different fields of one row at once then change only their own fields."""
     for field in form_class.base_fields.values():
@@ -290,7 +290,7 @@ class ScopedAdmin(admin.ModelAdmin):
         initial = super().get_changeform_initial_data(request)
         editable = self.access(request).editable
         if len(editable) == 1 and "__" not in self.supplier_path and self.supplier_path not in ("id", "pk"):
-            initial.setdefault(self.supplier_path, next(iter(editable)))
+            initial.setdefault(self.supplier_path, str(next(iter(editable))))
         return initial
 
     # Writes

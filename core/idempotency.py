@@ -11,10 +11,9 @@ import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -58,7 +57,7 @@ def idempotent_call(request: Request, work: Callable[[], Response], *, required:
         )
     if not request.user.is_authenticated:
         raise exceptions.NotAuthenticated("Idempotency keys belong to a user: authenticate first.")
-    user = cast(AbstractBaseUser, request.user)
+    user = cast(Any, request.user)  # authenticated: the AUTH_USER_MODEL
     fingerprint = _fingerprint(request)
     try:
         with transaction.atomic():

@@ -138,6 +138,10 @@ class DeclarationChange:
     reason: str
 
 
+def _field_name(field: str) -> str:
+    return str(getattr(Declaration._meta.get_field(field), "verbose_name", field))
+
+
 def _in_words(field: str, value: Any) -> str:
     if value in (None, ""):
         return "none"
@@ -164,7 +168,7 @@ def declaration_history(*, product: Product) -> list[DeclarationChange]:
             at=entry.at,
             withdrawn=entry.action == "declaration.withdrawn",
             changes=tuple(
-                (Declaration._meta.get_field(name).verbose_name, _in_words(name, before), _in_words(name, after))
+                (_field_name(name), _in_words(name, before), _in_words(name, after))
                 for name, (before, after) in entry.changes.items()
             ),
             reason=entry.reason,

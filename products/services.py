@@ -19,9 +19,7 @@ from core.audit import audit_record, changes_between, snapshot
 from products.models import Batch, Declaration, Product, Supplier, SupplierMember
 
 
-class SupplierProfile(TypedDict, total=False):
-    legal_name: str
-    country: str
+class SupplierDetails(TypedDict, total=False):
     description: str
     gln: str
     open_supply_hub_id: str
@@ -30,11 +28,14 @@ class SupplierProfile(TypedDict, total=False):
     website: str
 
 
-class ProductFields(TypedDict, total=False):
-    name: str
+class SupplierProfile(SupplierDetails, total=False):
+    legal_name: str
+    country: str
+
+
+class ProductDetails(TypedDict, total=False):
     slug: str
     description: str
-    category: str
     gtin: str | None
     image: Any
     use: str
@@ -43,13 +44,21 @@ class ProductFields(TypedDict, total=False):
     end_of_life: str
 
 
-class DeclarationFields(TypedDict, total=False):
-    kind: str
-    topic: str
-    statement: str
+class ProductFields(ProductDetails, total=False):
+    name: str
+    category: str
+
+
+class DeclarationDetails(TypedDict, total=False):
     evidence_level: str
     evidence_url: str
     valid_until: date | None
+
+
+class DeclarationFields(DeclarationDetails, total=False):
+    kind: str
+    topic: str
+    statement: str
 
 
 class BatchFields(TypedDict, total=False):
@@ -108,7 +117,7 @@ def _unique_slug(queryset: models.QuerySet[Any], text: str, exclude_pk: int | No
 
 @transaction.atomic
 def supplier_create(
-    *, legal_name: str, country: str, slug: str = "", owner: User | None = None, **profile: Unpack[SupplierProfile]
+    *, legal_name: str, country: str, slug: str = "", owner: User | None = None, **profile: Unpack[SupplierDetails]
 ) -> Supplier:
     """Register a supplier (operators do this), optionally with its first owner."""
     supplier = Supplier(legal_name=legal_name, country=country)
@@ -228,7 +237,7 @@ def supplier_member_remove(*, member: SupplierMember, actor: User | None) -> Non
 
 
 @transaction.atomic
-def product_create(*, supplier: Supplier, name: str, category: str, **fields: Unpack[ProductFields]) -> Product:
+def product_create(*, supplier: Supplier, name: str, category: str, **fields: Unpack[ProductDetails]) -> Product:
     """Add an unpublished product to a supplier's catalog."""
     product = Product(supplier=supplier, name=name, category=category)
     _assign(product, dict(fields), PRODUCT_FIELDS)
@@ -324,7 +333,7 @@ def _check_gate_after(product: Product, *, without: int, extra_kind: str | None 
 @transaction.atomic
 def declaration_create(
     *, product: Product, kind: str, topic: str, statement: str, actor: User | None = None,
-    **fields: Unpack[DeclarationFields],
+    **fields: Unpack[DeclarationDetails],
 ) -> Declaration:  # fmt: skip
     """Declare a risk or a benefit of a product."""
     declaration = Declaration(product=product, kind=kind, topic=topic, statement=statement)
