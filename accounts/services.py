@@ -1,4 +1,4 @@
-"""Writes about people: sign-up."""
+"""Writes about people: sign-up and API tokens."""
 
 from django.db import transaction
 from rest_framework.authtoken.models import Token
@@ -32,4 +32,5 @@ def api_token_rotate(*, user: User) -> Token:
 
 @transaction.atomic
 def api_token_revoke(*, user: User) -> None:
+    """Delete the user's API token: it stops working at once."""
     Token.objects.filter(user=user).delete()
