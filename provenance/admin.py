@@ -543,7 +543,8 @@ class TraceEventAdmin(ScopedAdmin):
             raise PermissionDenied
         data = request.POST if request.method == "POST" else None
         now = timezone.localtime().replace(second=0, microsecond=0)
-        initial = {"offset": time_zone_offset(now), "when": now}
+        # The query string preselects fields, as on any admin add page (the home's "Record an event" names the batch).
+        initial = {**self.get_changeform_initial_data(request), "offset": time_zone_offset(now), "when": now}
         form = SimpleEventForm(data, initial=initial, **self._choices(request))
         if data is not None and form.is_valid():
             response = self._capture(request, form)
