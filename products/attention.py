@@ -69,14 +69,14 @@ def public_declarations_running_out(access: Access) -> Iterator[AttentionItem]:
     )
     for declaration in declarations:
         product, kind = declaration.product, declaration.get_kind_display().lower()
+        valid_until = declaration.valid_until
         if declaration.evidence_level == Declaration.EvidenceLevel.REVOKED:
             since, state = declaration.updated_at, "is shown with its evidence revoked"
-        elif declaration.valid_until is None:
+        elif valid_until is not None and valid_until <= today + EXPIRY_NOTICE:
+            since = valid_until - EXPIRY_NOTICE
+            state = f"{'expired' if valid_until < today else 'expires'} on {day_text(valid_until)}"
+        else:  # recorded as expired, whatever its date says
             since, state = declaration.updated_at, "is shown with its evidence expired"
-        else:
-            since = declaration.valid_until - EXPIRY_NOTICE
-            verb = "expired" if declaration.valid_until < today else "expires"
-            state = f"{verb} on {day_text(declaration.valid_until)}"
         yield AttentionItem(
             since=since,
             title=f"A {kind} of {product.name} {state}",

@@ -92,6 +92,13 @@ def test_public_declarations_whose_evidence_runs_out_within_30_days_or_has_run_o
         evidence_level=Declaration.EvidenceLevel.REVOKED,
         evidence_url="https://evidence.example.org/ft",
     )
+    DeclarationFactory(
+        product=product,
+        kind="risk",
+        statement="Recorded as expired.",
+        evidence_level=Declaration.EvidenceLevel.EXPIRED,
+        valid_until=today + datetime.timedelta(days=90),
+    )
     draft = ProductFactory(supplier=owner.supplier, name="Draft with a risk and a benefit")
     DeclarationFactory(product=draft, kind="risk", valid_until=today)
     DeclarationFactory(product=draft, kind="benefit")
@@ -105,6 +112,7 @@ def test_public_declarations_whose_evidence_runs_out_within_30_days_or_has_run_o
         f"A risk of Cocoa nibs expired on {expired_on}",
         f"A benefit of Cocoa nibs expires on {expires_on}",
         "A benefit of Cocoa nibs is shown with its evidence revoked",
+        "A risk of Cocoa nibs is shown with its evidence expired",
     }
     # Oldest first: each counts from the day its 30 days' notice began.
     assert [item.title for item in items][:2] == [
@@ -120,6 +128,7 @@ def test_public_declarations_whose_evidence_runs_out_within_30_days_or_has_run_o
     soon.valid_until = today + datetime.timedelta(days=365)
     soon.save()
     revoked.delete()
+    product.declarations.filter(evidence_level=Declaration.EvidenceLevel.EXPIRED).delete()
     assert [item.title for item in home(owner.client)] == [f"A risk of Cocoa nibs expired on {expired_on}"]
 
 
