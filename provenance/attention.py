@@ -91,15 +91,20 @@ def batches_without_events(access: Access) -> Iterator[AttentionItem]:
     for identifier, batch in identified.items():
         if identifier in traced:
             continue
+        supplier_id = batch.product.supplier_id
+        if access.can_edit(supplier_id):
+            url, action = f"{event_add}?output_batch={batch.pk}", "Record an event"
+        else:  # a viewer cannot record one: the batch's page, to read
+            url, action = reverse("admin:products_batch_change", args=[batch.pk]), "See the batch"
         yield AttentionItem(
             since=batch.created_at,
             title=f"{batch.product.name}, lot {batch.lot} has no trace events",
             detail="Its page cannot say where it came from. Record the harvest or transformation that made it, "
             "or its receipt.",
-            url=f"{event_add}?output_batch={batch.pk}",
-            supplier_id=batch.product.supplier_id,
+            url=url,
+            supplier_id=supplier_id,
             supplier_name=batch.product.supplier.legal_name,
-            action="Record an event",
+            action=action,
         )
     for product, product_batches in untraceable.items():
         lots = ", ".join(batch.lot for batch in product_batches[:NAMED_DECLARATIONS])
