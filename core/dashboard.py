@@ -2,7 +2,12 @@
 
 - `DashboardSite` answers "what may this request see" once (`site.access(request)`, an `core.access.Access`); the
   project plugs in how that is worked out (socialbiz/admin.py). It lets in operators and supplier members, and its
-  home lists what needs the person's attention, from every app's `attention` providers (oldest first).
+  home lists what needs the person's attention, from every app's attention providers (oldest first, capped).
+- An attention provider is `provider(access) -> Iterable[AttentionItem]`, registered with `attention_provider` in
+  its app's `AppConfig.ready()`. It is called only for operators and supplier members; it lists what needs doing
+  within `access` (every supplier for an operator, `access.readable` otherwise: `readable_rows` does that), in any
+  order, each item with its supplier and a dashboard URL that opens the page where it is fixed. It runs a bounded
+  number of queries however many rows there are (the home page pins its query count).
 - `ScopedAdmin` scopes a model's rows to the suppliers the person works for (reached by `supplier_path`), scopes
   foreign-key choices the same way, and writes through services: `service_save` (and `service_delete`, without
   which nothing is deleted). A `ValidationError` a service raises becomes an error on the right field of the form
@@ -37,12 +42,13 @@ from core.access import NOBODY, Access
 class AttentionItem:
     """Something a supplier (or the network) should do: shown on the dashboard's home, oldest first."""
 
-    since: date | datetime
+    since: date | datetime  # when it started to need attention
     title: str
     detail: str
-    url: str
+    url: str  # the dashboard page (or filtered list) where it is fixed
     supplier_id: int | None = None
     supplier_name: str = ""
+    action: str = "Fix it"  # the link's text: what the person does there
 
     @property
     def day(self) -> date:
@@ -66,7 +72,13 @@ def attention_items(access: Access) -> list[AttentionItem]:
     if not (access.operator or access.member):
         return []
     items = [item for provider in _providers for item in provider(access)]
-    return sorted(items, key=lambda item: (item.day, item.title))
+    return sorted(items, key=lambda item: (item.day, item.supplier_name, item.title))
+
+
+def readable_rows(queryset: models.QuerySet[Any], access: Access, supplier_path: str) -> models.QuerySet[Any]:
+    """The rows of `queryset` whose supplier (reached by `supplier_path`, e.g. "product__supplier") the person may
+    read: all of them for an operator."""
+    return queryset if access.operator else queryset.filter(**{f"{supplier_path}__in": access.readable})
 
 
 # The site ---------------------------------------------------------------------------------------------------------

@@ -322,7 +322,9 @@ class TraceEventAdmin(ScopedAdmin):
             raise PermissionDenied
         data = request.POST if request.method == "POST" else None
         now = timezone.localtime().replace(second=0, microsecond=0)
-        form = SimpleEventForm(data, initial={"offset": time_zone_offset(now), "when": now}, **self._choices(request))
+        # The query string preselects fields, as on any admin add page (the home's "Record an event" names the batch).
+        initial = {**self.get_changeform_initial_data(request), "offset": time_zone_offset(now), "when": now}
+        form = SimpleEventForm(data, initial=initial, **self._choices(request))
         if form.is_valid() and form.event is not None:
             try:
                 capture = services.simple_events_record(events=[form.event], submitted_by=request.user)
