@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Embedded mode needs no secrets; production mode (DATABASE_URL, REDIS_URL, SECRET_KEY) is set by the environment.
@@ -18,6 +19,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# The browser tests' JavaScript tools (axe-core), from package-lock.json. Without npm the accessibility tests are
+# skipped and say why, as the browser tests are without chromium.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else \
+		echo "npm is not installed: the accessibility tests will be skipped (apt-get install npm)"; \
+	fi
+
 migrate: $(STAMP)
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
@@ -28,7 +38,7 @@ demo: migrate
 run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -43,7 +53,7 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	DEBUG=true $(VENV)/bin/mypy */services.py */selectors.py products/access.py core/*.py
 
-check: lint typecheck
+check: lint typecheck $(NODE_STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -65,4 +75,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) var/socialbiz.sqlite3* var/static .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) node_modules var/socialbiz.sqlite3* var/static .pytest_cache .ruff_cache .mypy_cache
