@@ -41,7 +41,7 @@ ID_MAX = 2**63 - 1  # BigAutoField
 # Reads: what each viewer may see, and the queries for it (constant per page, whatever the page holds).
 
 
-def facility_list_for() -> QuerySet[Facility]:
+def facility_list() -> QuerySet[Facility]:
     """Every facility: the places events name are public, like the events (FacilityOut shows the address only to
     those who may read the owner's rows)."""
     return Facility.objects.select_related("owner")
@@ -306,7 +306,7 @@ class FacilityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Facility]:
-        return facility_list_for()
+        return facility_list()
 
     def create(self, request: Request) -> Response:
         def work() -> Response:

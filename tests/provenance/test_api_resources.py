@@ -86,6 +86,10 @@ def test_anyone_lists_facilities_without_their_street_addresses(
     assert {r["owner"] for r in results} == {owner.supplier.slug, other_supplier.slug}
     assert all(r["address"] is None for r in results)
     assert "Road to Kumasi" not in response.content.decode()
+    member = api(owner)
+    with django_assert_num_queries(3):  # the token's user, the member's access (worked out once), the page
+        mine = member.get("/api/v1/facilities/").json()["results"]
+    assert sorted(r["address"] is None for r in mine) == [False] * 4 + [True] * 4
 
 
 def test_owners_members_and_operators_see_the_address_other_members_do_not(owner, other_member, operator):
@@ -249,6 +253,9 @@ def test_evidence_list_queries_stay_flat(stranger, owner, other_supplier, django
     assert len(results) == 6
     assert {len(e["declarations"]) for e in results} == {2}
     assert {len(e["events"]) for e in results} == {3}
+    member = api(owner)
+    with django_assert_num_queries(5):  # the token's user and the member's access, then the same three
+        assert len(member.get("/api/v1/evidence/").json()["results"]) == 6
 
 
 def test_evidence_says_whether_it_is_valid_expired_revoked_or_not_yet_valid(owner):
