@@ -9,12 +9,15 @@ from typing import Any
 
 import django_filters
 from django.db.models import Model, QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core import digital_link
 from core.api.filters import StrictFilterSet
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import idempotent_call
@@ -30,6 +33,10 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "work again; the same key with a different body is a 422.",
 )
 IDEMPOTENT = {"parameters": [IDEMPOTENCY_PARAMETER], "extensions": {"x-idempotent": True}}
+
+
+def absolute_url(request: Request | None, path: str) -> str:
+    return request.build_absolute_uri(path) if request else path
 
 
 # Output
@@ -78,13 +85,21 @@ class DeclarationOut(serializers.ModelSerializer):
             "evidence_url",
             "valid_until",
             "updated_at",
+            "withdrawn_at",
+            "withdrawn_reason",
         ]
 
 
 class ProductOut(serializers.ModelSerializer):
     supplier = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Declared here, not derived from the model field: the model's default of "" (filled in from the name on save)
+    # would be documented as the default of a slug whose pattern rejects "".
+    slug = serializers.SlugField(read_only=True)
     is_public = serializers.BooleanField(read_only=True)
-    page_url = serializers.SerializerMethodField()
+    uri = serializers.SerializerMethodField(
+        help_text="The product's GS1 Digital Link on the resolver: /01/{gtin14}, or /p/{internal_ref} without a GTIN."
+    )
+    page_url = serializers.SerializerMethodField(help_text="The product's public page.")
     declarations = DeclarationOut(many=True, read_only=True)
 
     class Meta:
@@ -105,20 +120,62 @@ class ProductOut(serializers.ModelSerializer):
             "is_public",
             "published_at",
             "updated_at",
+            "uri",
             "page_url",
             "declarations",
         ]
 
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_uri(self, product: Product) -> str:
+        return digital_link.product_uri(product)
+
+    @extend_schema_field(OpenApiTypes.URI)
     def get_page_url(self, product: Product) -> str:
-        request = self.context.get("request")
-        path = product.get_absolute_url()
-        return request.build_absolute_uri(path) if request else path
+        return absolute_url(self.context.get("request"), product.get_absolute_url())
 
 
 class BatchOut(serializers.ModelSerializer):
+    uri = serializers.SerializerMethodField(
+        help_text="The batch's GS1 Digital Link on the resolver (what its QR code encodes): /01/{gtin14}/10/{lot}, "
+        "or /p/{internal_ref}/10/{lot}; the lot is percent-encoded."
+    )
+    page_url = serializers.SerializerMethodField(help_text="The batch's public page.")
+    qr_svg = serializers.SerializerMethodField(help_text="The QR code of `uri`, as SVG (cacheable forever).")
+    qr_png = serializers.SerializerMethodField(help_text="The QR code of `uri`, as PNG (cacheable forever).")
+
     class Meta:
         model = Batch
-        fields = ["id", "product", "lot", "produced_on", "expires_on", "quantity", "created_at"]
+        fields = [
+            "id",
+            "product",
+            "lot",
+            "produced_on",
+            "expires_on",
+            "quantity",
+            "created_at",
+            "archived_at",
+            "archived_reason",
+            "uri",
+            "page_url",
+            "qr_svg",
+            "qr_png",
+        ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_uri(self, batch: Batch) -> str:
+        return digital_link.batch_uri(batch)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_page_url(self, batch: Batch) -> str:
+        return absolute_url(self.context.get("request"), reverse("storefront:batch", args=[batch.pk]))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_qr_svg(self, batch: Batch) -> str:
+        return f"{digital_link.batch_uri(batch)}/qr.svg"
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_qr_png(self, batch: Batch) -> str:
+        return f"{digital_link.batch_uri(batch)}/qr.png"
 
 
 # Input: only shapes and types here; every rule is checked by the services.
@@ -180,13 +237,13 @@ class BatchUpdateIn(BatchIn):
     product = None  # type: ignore[assignment]  # a batch never moves to another product
 
 
-def _valid(serializer_class: type[serializers.Serializer], request: Request, *, partial: bool = False) -> dict:
+def validated_input(serializer_class: type[serializers.Serializer], request: Request, *, partial: bool = False) -> dict:
     serializer = serializer_class(data=request.data, partial=partial)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
 
-def _editable(model_queryset: QuerySet[Any], request: Request, field: str, **lookup: Any) -> Any:
+def editable_object(model_queryset: QuerySet[Any], request: Request, field: str, **lookup: Any) -> Any:
     """The object a write names in its body, if it exists and the user may edit its supplier; else a clear 400/403."""
     obj = model_queryset.filter(**lookup).first()
     if obj is None:
@@ -238,7 +295,7 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Supplier
 
     def partial_update(self, request: Request, slug: str) -> Response:
         supplier = self.get_object()
-        data = _valid(SupplierProfileIn, request, partial=True)
+        data = validated_input(SupplierProfileIn, request, partial=True)
         return self.respond(services.supplier_update(supplier=supplier, **data))
 
 
@@ -274,15 +331,15 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def create(self, request: Request) -> Response:
         def work() -> Response:
-            data = _valid(ProductCreateIn, request)
-            supplier = _editable(Supplier.objects.all(), request, "supplier", slug=data.pop("supplier"))
+            data = validated_input(ProductCreateIn, request)
+            supplier = editable_object(Supplier.objects.all(), request, "supplier", slug=data.pop("supplier"))
             return self.respond(services.product_create(supplier=supplier, **data), status.HTTP_201_CREATED)
 
         return self.idempotent(request, work)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         product = self.get_object()
-        data = _valid(ProductFieldsIn, request, partial=True)
+        data = validated_input(ProductFieldsIn, request, partial=True)
         return self.respond(services.product_update(product=product, **data))
 
     @action(detail=True, methods=["post"])
@@ -302,7 +359,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         product = self.get_object()
 
         def work() -> Response:
-            data = _valid(DeclarationIn, request)
+            data = validated_input(DeclarationIn, request)
             data.pop("reason", None)
             declaration = services.declaration_create(product=product, actor=request.user, **data)
             return Response(DeclarationOut(declaration).data, status=status.HTTP_201_CREATED)
@@ -329,7 +386,7 @@ class DeclarationViewSet(mixins.RetrieveModelMixin, SupplierScopedViewSet):
 
     def partial_update(self, request: Request, pk: str) -> Response:
         declaration = self.get_object()
-        data = _valid(DeclarationIn, request, partial=True)
+        data = validated_input(DeclarationIn, request, partial=True)
         reason = data.pop("reason", "")
         return self.respond(
             services.declaration_update(declaration=declaration, actor=request.user, reason=reason, **data)
@@ -367,8 +424,8 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 
     def create(self, request: Request) -> Response:
         def work() -> Response:
-            data = _valid(BatchIn, request)
-            product = _editable(
+            data = validated_input(BatchIn, request)
+            product = editable_object(
                 selectors.product_list_for(access_for_request(request)), request, "product", pk=data.pop("product")
             )
             return self.respond(services.batch_create(product=product, **data), status.HTTP_201_CREATED)
@@ -377,5 +434,5 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 
     def partial_update(self, request: Request, pk: str) -> Response:
         batch = self.get_object()
-        data = _valid(BatchUpdateIn, request, partial=True)
+        data = validated_input(BatchUpdateIn, request, partial=True)
         return self.respond(services.batch_update(batch=batch, **data))

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from accounts import api as accounts_api
 from core.api import errors
 from products import api as products_api
+from provenance import api_resources as provenance_api
 from provenance import lineage_api
 
 router = DefaultRouter()
@@ -15,6 +16,8 @@ router.register("suppliers", products_api.SupplierViewSet, basename="supplier")
 router.register("products", products_api.ProductViewSet, basename="product")
 router.register("declarations", products_api.DeclarationViewSet, basename="declaration")
 router.register("batches", products_api.BatchViewSet, basename="batch")
+router.register("facilities", provenance_api.FacilityViewSet, basename="facility")
+router.register("evidence", provenance_api.EvidenceViewSet, basename="evidence")
 
 app_name = "api"
 

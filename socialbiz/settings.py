@@ -245,7 +245,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"EvidenceLevelEnum": "products.models.Declaration.EvidenceLevel"},
+    "ENUM_NAME_OVERRIDES": {
+        "EvidenceLevelEnum": "products.models.Declaration.EvidenceLevel",
+        # Two fields named `status`: each keeps a name of its own rather than one named after its serializer.
+        "StatusEnum": "products.models.Supplier.Status",
+        "EvidenceStatusEnum": "provenance.api_resources.EVIDENCE_STATUSES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.errors.document_error_responses",

@@ -1,7 +1,13 @@
 """The catalog through the integrator API: public reads, writes only by the owning supplier's members."""
 
+import io
+from urllib.parse import urlsplit
+
 import pytest
+import zxingcpp
+from django.conf import settings
 from django.urls import reverse
+from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -225,12 +231,73 @@ def test_operator_may_change_any_supplier_product(operator, owner):
 def test_batches_are_listed_for_public_products_and_filtered(stranger, django_assert_num_queries):
     product = public_product()
     BatchFactory(product=product, lot="A1", produced_on="2026-01-10")
-    BatchFactory(product=product, lot="A2", produced_on="2026-03-10")
+    for n in range(5):
+        BatchFactory(product=public_product() if n % 2 else product, lot=f"A2-{n}", produced_on="2026-03-10")
     BatchFactory(product=ProductFactory(), lot="HIDDEN")
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1):  # the page of batches with their products: links and QR codes need no more
         response = api(stranger).get("/api/v1/batches/", {"produced_after": "2026-02-01"})
-    assert [b["lot"] for b in response.json()["results"]] == ["A2"]
+    results = response.json()["results"]
+    assert sorted(b["lot"] for b in results) == [f"A2-{n}" for n in range(5)]
+    assert all(b["uri"] and b["page_url"] and b["qr_svg"] and b["qr_png"] for b in results)
     assert "HIDDEN" not in api(stranger).get("/api/v1/batches/").content.decode()
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def decode_qr(png: bytes) -> str:
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode)
+    assert len(found) == 1
+    return found[0].text
+
+
+def test_batch_uri_percent_encodes_the_lot(stranger):
+    gtin = gs1.gtin_with_check_digit("952000000666")
+    batch = BatchFactory(product=public_product(gtin=gtin), lot="CH26/01%A")
+    body = api(stranger).get(f"/api/v1/batches/{batch.pk}/").json()
+    assert body["uri"] == f"{settings.RESOLVER_ROOT}/01/{gtin}/10/CH26%2F01%25A"
+    assert body["qr_svg"] == f"{settings.RESOLVER_ROOT}/01/{gtin}/10/CH26%2F01%25A/qr.svg"
+
+
+def test_batch_resource_links_its_digital_link_page_and_qr_codes(stranger, client):
+    gtin = gs1.gtin_with_check_digit("952000000777")
+    batch = BatchFactory(product=public_product(gtin=gtin), lot="CH26-0212")
+    body = api(stranger).get(f"/api/v1/batches/{batch.pk}/").json()
+
+    assert body["uri"] == f"{settings.RESOLVER_ROOT}/01/{gtin}/10/CH26-0212"
+    assert body["page_url"] == f"http://testserver/batches/{batch.pk}/"
+    assert (body["qr_svg"], body["qr_png"]) == (f"{body['uri']}/qr.svg", f"{body['uri']}/qr.png")
+    # Each address answers: the Digital Link resolves to the batch page, which opens; the QR codes encode the link.
+    resolved = client.get(path_of(body["uri"]))
+    assert resolved.status_code == 307
+    assert path_of(resolved["Location"]) == path_of(body["page_url"])
+    assert client.get(path_of(body["page_url"])).status_code == 200
+    svg = client.get(path_of(body["qr_svg"]))
+    assert (svg.status_code, svg["Content-Type"].split(";")[0]) == (200, "image/svg+xml")
+    png = client.get(path_of(body["qr_png"]))
+    assert png.status_code == 200
+    assert decode_qr(png.content) == body["uri"]
+
+
+def test_batch_of_a_product_without_gtin_links_by_its_internal_reference(stranger):
+    product = public_product(gtin=None)
+    batch = BatchFactory(product=product, lot="HANDMADE-1")
+    body = api(stranger).get(f"/api/v1/batches/{batch.pk}/").json()
+    assert body["uri"] == f"{settings.RESOLVER_ROOT}/p/{product.internal_ref}/10/HANDMADE-1"
+    assert body["qr_png"] == f"{body['uri']}/qr.png"
+
+
+def test_product_resources_carry_their_digital_link(stranger):
+    with_gtin = public_product(gtin=gs1.gtin_with_check_digit("952000000888"))
+    without = public_product(gtin=None)
+    by_id = {p["id"]: p for p in api(stranger).get("/api/v1/products/").json()["results"]}
+    assert by_id[with_gtin.pk]["uri"] == f"{settings.RESOLVER_ROOT}/01/{with_gtin.gtin}"
+    assert by_id[without.pk]["uri"] == f"{settings.RESOLVER_ROOT}/p/{without.internal_ref}"
+    detail = api(stranger).get(f"/api/v1/products/{with_gtin.pk}/").json()
+    assert detail["uri"] == by_id[with_gtin.pk]["uri"]
+    assert detail["page_url"].endswith(with_gtin.get_absolute_url())
 
 
 def test_suppliers_are_public_and_filtered_by_country(stranger, own_supplier, other_supplier):

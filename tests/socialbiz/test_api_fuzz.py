@@ -15,25 +15,59 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis.checks import positive_data_acceptance
+from stdnum import ean
 
+from provenance.models import Evidence, Facility
+from provenance.services import capture_document
 from tests.products.factories import BatchFactory, public_product
+from tests.provenance.factories import epcis_document
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
 
+def trace(supplier, n: int) -> None:
+    """A facility of the supplier, an event there, and evidence backing the event and a public declaration."""
+    product = public_product(supplier=supplier)
+    BatchFactory(product=product)
+    farm = Facility.objects.create(
+        owner=supplier,
+        name=f"Farm {n}",
+        kind="farm",
+        country="GH",
+        address="Plot 4",
+        latitude="6.688500",
+        longitude="-1.624400",
+        gln=f"961{n:09d}" + ean.calc_check_digit(f"961{n:09d}"),
+        location_uri=f"urn:uuid:00000000-0000-4000-8000-{n:012d}",
+    )
+    event = {
+        "type": "ObjectEvent",
+        "eventID": f"urn:uuid:00000000-0000-4000-9000-{n:012d}",
+        "eventTime": "2026-04-30T08:00:00+02:00",
+        "eventTimeZoneOffset": "+02:00",
+        "action": "OBSERVE",
+        "epcList": [f"urn:epc:id:sgtin:9520000.012345.{n}"],
+        "bizLocation": {"id": farm.location_uri},
+    }
+    captured = capture_document(supplier=supplier, submitted_by=None, document=epcis_document(event)).events.get()
+    cited = Evidence.objects.create(owner=supplier, title="Certificate", issuer="A certifier", url="https://e.example/")
+    cited.events.add(captured)
+    cited.declarations.add(*product.declarations.all())
+
+
 @pytest.fixture
 def world(db, owner, other_supplier, monkeypatch):
-    """Something to find: public and unpublished products of two suppliers, with batches; no throttling."""
+    """Something to find: public and unpublished products of two suppliers, with batches, facilities, trace events
+    and evidence; no throttling."""
     # Requests go straight into the WSGI handler, whose request signals would close the test's database
     # connection (and its transaction) after each response; Django's own test client unhooks them the same way.
     for signal in (request_started, request_finished):
         signal.disconnect(close_old_connections)
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "100000/min", "user": "100000/min"})
-    for supplier in (owner.supplier, other_supplier):
-        product = public_product(supplier=supplier)
-        BatchFactory(product=product)
+    for n, supplier in enumerate((owner.supplier, other_supplier), start=1):
+        trace(supplier, n)
     token, _ = Token.objects.get_or_create(user=owner.user)
     yield {"Authorization": f"Token {token.key}"}
     for signal in (request_started, request_finished):
