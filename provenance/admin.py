@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from core import identifiers
+from core import gs1
 from core.access import Access
 from core.dashboard import ScopedAdmin, form_changes
 from products.models import Batch, Declaration, Supplier
@@ -353,7 +353,7 @@ class SimpleEventForm(forms.Form):
             if batch.product.supplier_id != supplier_id:
                 self.add_error(f"{prefix}_batch", "This batch belongs to another supplier than the facility.")
                 return None
-            identifier = identifiers.batch_uri(batch.product.gtin, batch.lot)
+            identifier = gs1.gtin_uri(batch.product.gtin, batch.lot)
         else:
             try:
                 identifier = lot_identifier(lot, supplier_id=supplier_id)

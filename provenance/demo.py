@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from core import gs1, identifiers
+from core import gs1
 from products import demo as catalog_demo
 from products.demo import Writer
 from products.models import Batch, Declaration, Supplier, SupplierMember
@@ -662,11 +662,11 @@ def _events(
     def amount(part: Part) -> Amount | None:
         if part.material in MATERIALS:
             material = MATERIALS[part.material]
-            return Amount(identifiers.batch_uri(material.gtin, part.lot), Decimal(part.quantity), material.uom)
+            return Amount(gs1.gtin_uri(material.gtin, part.lot), Decimal(part.quantity), material.uom)
         product = products.get(part.material)
         if product is None or not product.gtin or (part.material, part.lot) not in lots:
             return None
-        return Amount(identifiers.batch_uri(product.gtin, part.lot), Decimal(part.quantity), "EA")
+        return Amount(gs1.gtin_uri(product.gtin, part.lot), Decimal(part.quantity), "EA")
 
     events: list[tuple[datetime, dict[str, Any]]] = []
     skipped = []
