@@ -277,6 +277,30 @@ def test_query_string_is_passed_on_without_link_type(client, batch):
     assert plain["Location"] == batch_page(batch, "?foo=bar")
 
 
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("10=ABC", "key qualifier goes in the path"),
+        ("99=", "is empty"),
+        ("9999=1", "not a GS1 application identifier"),
+        ("17=261331", "real date"),
+        ("17=261231&17=261231", "appears twice"),
+        ("01=09506000134352", "primary key"),
+    ],
+)
+def test_query_string_that_breaks_the_ai_dictionary_is_400_with_the_reason(client, batch, query, reason):
+    response = client.get(f"/01/{GTIN}/10/CH26-0212?{query}")
+    assert response.status_code == 400
+    assert reason in response.content.decode()
+    assert f"?{query.split('=')[0]}=" in response.content.decode()
+
+
+def test_data_attribute_in_the_query_string_passes_on_to_the_page(client, batch):
+    response = client.get(f"/01/{GTIN}/10/CH26-0212?17=261231&context=shelf")
+    assert response.status_code == 307
+    assert response["Location"] == batch_page(batch, "?17=261231&context=shelf")
+
+
 # The Link header and the linkset
 
 
