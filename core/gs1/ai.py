@@ -15,7 +15,6 @@ from biip.gs1_element_strings import GS1ElementString
 
 from core.gs1.keys import CSET82_RULE, InvalidValue, shown
 
-_NUMERIC_AI = re.compile(r"[0-9]{2,4}")
 _FORMAT_PART = re.compile(r"([NXYZ])(\.\.)?([0-9]+)")
 
 
@@ -29,11 +28,6 @@ class ApplicationIdentifier:
     def name(self) -> str:
         title = self.title[:1].lower() + self.title[1:] if self.title[1:2].islower() else self.title
         return f"{title} (AI {self.code})"
-
-
-def is_ai_code(text: str) -> bool:
-    """True for a query parameter name that is an AI's place: two to four digits (GS1 Digital Link)."""
-    return bool(_NUMERIC_AI.fullmatch(text))
 
 
 def lookup(code: str) -> ApplicationIdentifier:

@@ -193,13 +193,13 @@ def read(
         if ai not in allowed:
             raise UnreadQualifier(_unknown_qualifier(key, ai, allowed))
         if any(seen == ai for seen, _ in pairs):
-            raise InvalidDigitalLink(f"The {qualifier_name(ai)} appears twice; give it once.")
+            raise InvalidDigitalLink(f"The {_qualifier_name(ai)} appears twice; give it once.")
         if pairs and not any_order and allowed.index(ai) < allowed.index(pairs[-1][0]):
             raise InvalidDigitalLink(
                 f"Key qualifiers go in the order {', '.join(allowed)}: {ai} cannot come after {pairs[-1][0]}."
             )
         if position + 1 >= len(segments):
-            raise InvalidDigitalLink(f"The {qualifier_name(ai)} has no value after /{ai}/.")
+            raise InvalidDigitalLink(f"The {_qualifier_name(ai)} has no value after /{ai}/.")
         raw = segments[position + 1]
         pairs.append((ai, _qualifier_value(ai, _decoded(raw) if decode else raw)))
     pairs.sort(key=lambda pair: allowed.index(pair[0]))
@@ -219,16 +219,16 @@ def read_query(query: str, link: DigitalLink) -> tuple[tuple[str, str], ...]:
             continue
         raw_name, _, raw_value = part.partition("=")
         name = _decoded(raw_name)
-        if not name.isdigit():
+        if not (name.isascii() and name.isdigit()):
             continue
         if name in KEY_QUALIFIERS:
             raise InvalidDigitalLink(
                 f"?{name}= is a primary key: a Digital Link has one, in the path (/{link.key}/…), "
                 "and none in the query string."
             )
-        if name in (KEY_QUALIFIERS.get(link.key) or RESOLVER_KEYS.get(link.key, ())):
+        if name in RESOLVER_KEYS.get(link.key, KEY_QUALIFIERS.get(link.key, ())):
             raise InvalidDigitalLink(
-                f"?{name}= gives the {qualifier_name(name)} in the query string; a key qualifier goes in the path, "
+                f"?{name}= gives the {_qualifier_name(name)} in the query string; a key qualifier goes in the path, "
                 f"after /{link.key}/… (/{name}/{{value}}), and only there."
             )
         if any(seen == name for seen, _ in attributes):
@@ -250,7 +250,7 @@ def _reads(segments: list[str]) -> bool:
     return True
 
 
-def qualifier_name(ai: str) -> str:
+def _qualifier_name(ai: str) -> str:
     """What a key qualifier or data attribute is called in messages: "batch/lot (AI 10)"."""
     if ai in keys.QUALIFIER_NAMES:
         return keys.QUALIFIER_NAMES[ai]
@@ -295,7 +295,7 @@ def _unknown_qualifier(key: str, segment: str, allowed: tuple[str, ...]) -> str:
 
 def _ambiguous(ai: str, reason: str) -> str:
     return (
-        f"This server passed the path on already decoded, so a / after the {qualifier_name(ai)} may have been a %2F "
+        f"This server passed the path on already decoded, so a / after the {_qualifier_name(ai)} may have been a %2F "
         f"inside its value (a lot such as CH26/01): the readings cannot be told apart. Read with every / as a "
         f"separator: {reason} Ask through a server that keeps the raw path (gunicorn, manage.py runserver)."
     )

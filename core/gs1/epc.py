@@ -21,7 +21,7 @@ from core.gs1.keys import InvalidValue
 # Tag Data Standard GS3A3Component: CSET 82 characters that are safe in a URN as they are; the others (" % & / < > ?)
 # are escaped as %XX.
 _URN_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!'()*+,-.:;=_")
-_URN_COMPONENT = re.compile(r"(?:[A-Za-z0-9!'()*+,\-.:;=_]|%[0-9A-Fa-f]{2})+")
+_URN_COMPONENT = re.compile("(?:[" + re.escape("".join(sorted(_URN_SAFE))) + "]|%[0-9A-Fa-f]{2})+")
 _DIGITS = re.compile(r"[0-9]+")
 # TDS: an SGLN whose extension component is "0" is a GLN without extension (no AI 254).
 _SGLN_NO_EXTENSION = "0"
