@@ -95,7 +95,7 @@ def verify_check_digit(number: str, what: str) -> None:
     expected = check_digit(number[:-1])
     if number[-1] != expected:
         raise InvalidValue(
-            f"The {what} {number} has a wrong check digit (expected {expected}): it should end in {expected}.",
+            f"The {what} {number} has a wrong check digit: it should end in {expected}.",
             "check_digit",
         )
 
