@@ -48,7 +48,7 @@ QUALIFIER_NAMES = {
 }
 # AI 22, 10, 21 and 254 are all X..20.
 QUALIFIER_MAX_LENGTH = 20
-LOT_MAX_LENGTH = 20
+LOT_MAX_LENGTH = QUALIFIER_MAX_LENGTH
 
 # The platform's own key for products without a GTIN (/p/{ref}): 10 characters of Crockford base32 (no I, L, O, U).
 INTERNAL_REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
