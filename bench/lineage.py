@@ -140,7 +140,7 @@ def run(args: argparse.Namespace, database: str) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from core.identifiers import batch_uri
+    from core.gs1 import gtin_uri
     from products import services as products
     from products.models import Batch
     from provenance import services as provenance
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace, database: str) -> None:
     documents = chain_documents(
         depth=args.depth,
         per_document=args.per_document,
-        final=batch_uri(product.gtin, batch.lot),
+        final=gtin_uri(product.gtin, batch.lot),
         plant=plant.location_uri,
         store=f"urn:epc:id:sgln:{STORE_GLN[:7]}.{STORE_GLN[7:12]}.7",  # the store's GLN with an extension: a shelf
     )

@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString
 
 from core.access import Access
 from core.dashboard import ScopedAdmin, ScopedInline, form_changes, refusal_for, stored
-from core.digital_link import batch_uri
+from core.gs1 import batch_uri
 from core.qr import qr_png, qr_svg
 from products import services
 from products.models import Batch, Declaration, Product, Supplier, SupplierMember

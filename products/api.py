@@ -17,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core import digital_link
+from core import gs1
 from core.api.filters import StrictFilterSet
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import idempotent_call
@@ -127,7 +127,7 @@ class ProductOut(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_uri(self, product: Product) -> str:
-        return digital_link.product_uri(product)
+        return gs1.product_uri(product)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_page_url(self, product: Product) -> str:
@@ -163,7 +163,7 @@ class BatchOut(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_uri(self, batch: Batch) -> str:
-        return digital_link.batch_uri(batch)
+        return gs1.batch_uri(batch)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_page_url(self, batch: Batch) -> str:
@@ -171,11 +171,11 @@ class BatchOut(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_qr_svg(self, batch: Batch) -> str:
-        return f"{digital_link.batch_uri(batch)}/qr.svg"
+        return f"{gs1.batch_uri(batch)}/qr.svg"
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_qr_png(self, batch: Batch) -> str:
-        return f"{digital_link.batch_uri(batch)}/qr.png"
+        return f"{gs1.batch_uri(batch)}/qr.png"
 
 
 # Input: only shapes and types here; every rule is checked by the services.

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from core import gs1, identifiers
+from core import gs1
 from products import demo as catalog_demo
 from products.demo import Writer
 from products.models import Batch, Declaration, Supplier, SupplierMember
@@ -667,7 +667,7 @@ def _events(
     def item(part: Part) -> services.Item | None:
         if part.material in MATERIALS:
             material = MATERIALS[part.material]
-            lot = identifiers.batch_uri(material.gtin, part.lot)
+            lot = gs1.gtin_uri(material.gtin, part.lot)
             return services.Item(lot=lot, quantity=Decimal(part.quantity), uom=material.uom)
         batch = batches.get((part.material, part.lot))
         return services.Item(batch=batch, quantity=Decimal(part.quantity), uom="EA") if batch else None

@@ -15,7 +15,7 @@ from typing import Any
 
 from jsonschema import Draft7Validator, FormatChecker
 
-from core import identifiers
+from core import gs1
 
 STANDARDS = Path(__file__).resolve().parent / "standards"
 CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -149,7 +149,7 @@ def _event_problems(event: dict[str, Any], path: str) -> list[Problem]:
         problems.append(Problem(f"{path}.errorDeclaration.declarationTime", "A timestamp needs a time zone offset."))
     for field, identifier, _role, _quantity in _identifier_fields(event):
         try:
-            identifiers.canonical(identifier)
+            gs1.canonical(identifier)
         except ValueError as error:
             problems.append(Problem(f"{path}.{field}", str(error)))
     return problems
@@ -195,12 +195,12 @@ def event_lines(event: dict[str, Any]) -> list[Line]:
                 quantity = Decimal(str(element["quantity"]))
             except InvalidOperation:
                 quantity = None
-        canonical = identifiers.canonical(identifier)
+        canonical = gs1.canonical(identifier)
         lines.append(
             Line(
                 role=role,
                 identifier=canonical,
-                is_class=element is not None or identifiers.is_class(canonical),
+                is_class=element is not None or gs1.is_class(canonical),
                 quantity=quantity,
                 uom=str(element.get("uom", "")) if element else "",
             )

@@ -34,7 +34,7 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils.timezone import now as timezone_now
 
-from core import identifiers
+from core import gs1
 from products.access import Access
 from products.models import Batch, Declaration, Supplier
 from products.selectors import batch_list_for
@@ -122,7 +122,7 @@ def location_keys(uri: str) -> list[str]:
         return []
     keys = [uri]
     try:
-        canonical = identifiers.canonical(uri)
+        canonical = gs1.canonical(uri)
     except ValueError:
         return keys
     keys.append(canonical)
@@ -225,7 +225,7 @@ class Lineage:
 def batch_identifier(batch: Batch) -> str | None:
     """The canonical GS1 Digital Link of a batch, or None when its product has no GTIN (and so no GS1 identifier)."""
     gtin = batch.product.gtin
-    return identifiers.batch_uri(gtin, batch.lot) if gtin else None
+    return gs1.gtin_uri(gtin, batch.lot) if gtin else None
 
 
 def batch_lineage(batch: Batch, *, with_documents: bool = False) -> Lineage:

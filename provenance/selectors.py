@@ -9,7 +9,7 @@ from urllib.parse import quote, unquote
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from core import identifiers
+from core import gs1
 from provenance import epcis
 from provenance.models import EventLine, Evidence, TraceEvent
 
@@ -17,7 +17,7 @@ from provenance.models import EventLine, Evidence, TraceEvent
 #
 # EPCIS 2.0 SimpleEventQuery (EPCIS 2.0 §8.2.7.1) over stored trace events. Parameters arrive as lists of strings
 # (a query string: repeated parameters and comma-separated values both mean OR). Identifiers may be EPC URNs or GS1
-# Digital Link URIs: they are compared in canonical form (identifiers.canonical), through EventLine.
+# Digital Link URIs: they are compared in canonical form (gs1.canonical), through EventLine.
 
 Role = EventLine.Role
 # Which EventLine rows each MATCH_ parameter looks at, after the standard: MATCH_epc covers epcList and childEPCs,
@@ -54,7 +54,7 @@ EVENT_QUERY_PARAMETERS = frozenset(
 )
 EVENT_TYPES = frozenset(TraceEvent.Type.values)
 ACTIONS = frozenset(TraceEvent.Action.values)
-GLN_STEM = f"{identifiers.CANONICAL_STEM}/414/"
+GLN_STEM = f"{gs1.CANONICAL_ROOT}/414/"
 # Characters an SGLN extension keeps as they are in an EPC URN (Tag Data Standard); the rest are %-escaped.
 _URN_SAFE = "!'()*+,-.:;=_"
 
@@ -86,14 +86,14 @@ def _identifier_filter(values: list[str]) -> Q:
     problems: list[str] = []
     for value in values:
         try:
-            canonical = identifiers.canonical(value)
+            canonical = gs1.canonical(value)
         except ValueError as error:
             problems.append(str(error))
             continue
         if value.lower().startswith("urn:epc:idpat:"):
             # A GTIN-level pattern (CompanyPrefix.ItemRef.*) becomes the GTIN's Digital Link: it matches the GTIN
             # itself and every lot, variant and serial under it. Wider patterns have no Digital Link twin.
-            if not canonical.startswith(identifiers.CANONICAL_STEM):
+            if not canonical.startswith(gs1.CANONICAL_ROOT):
                 problems.append(
                     f"{value!r}: only GTIN-level patterns are supported (urn:epc:idpat:sgtin:CompanyPrefix.ItemRef.*)."
                 )
@@ -114,7 +114,7 @@ def _location_forms(value: str) -> set[str]:
     Those columns keep the id as captured, so the GS1 forms of a GLN are spelled out: its Digital Link and every SGLN
     URN it can be written as (the company prefix is 6 to 12 digits, which the GLN alone does not tell).
     """
-    canonical = identifiers.canonical(value)
+    canonical = gs1.canonical(value)
     forms = {value, canonical}
     if canonical.startswith(GLN_STEM):
         gln, _, extension = canonical.removeprefix(GLN_STEM).partition("/254/")
@@ -290,4 +290,4 @@ def evidence_for_events(event_ids: Iterable[int]) -> dict[int, list[Evidence]]:
 def batch_is_traced(batch: Any) -> bool:
     """Whether any trace event names the batch (by its GS1 identifier): one query."""
     gtin = batch.product.gtin
-    return bool(gtin) and EventLine.objects.filter(identifier=identifiers.batch_uri(gtin, batch.lot)).exists()
+    return bool(gtin) and EventLine.objects.filter(identifier=gs1.gtin_uri(gtin, batch.lot)).exists()

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core import identifiers
+from core import gs1
 from core.audit import audit_record, changes_between, snapshot
 from products.models import Batch, Supplier
 from provenance import epcis, hashchain, simple_events
@@ -390,7 +390,7 @@ def _item_amount(
         if batch.product.supplier_id != facility.owner_id:
             problem("batch", "This batch belongs to another supplier than the facility.")
             return None
-        identifier = identifiers.batch_uri(batch.product.gtin, batch.lot)
+        identifier = gs1.gtin_uri(batch.product.gtin, batch.lot)
     else:
         try:
             identifier = simple_events.lot_identifier(lot, supplier_id=facility.owner_id)

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from core import identifiers
+from core import gs1
 from provenance import epcis
 
 # The network's own namespace for the few EPCIS extension fields it writes (declared in each document's @context).
@@ -137,5 +137,5 @@ def lot_identifier(text: str, *, supplier_id: int) -> str:
     """A lot typed into the dashboard: a URI as it is (canonical if it is a GS1 one), a plain code as a stable URN."""
     text = text.strip()
     if URI_SCHEME.match(text):
-        return identifiers.canonical(text)
+        return gs1.canonical(text)
     return f"urn:uuid:{uuid.uuid5(LOT_NAMESPACE, f'{supplier_id}/{text}')}"

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before whitenoise: its runserver command (the raw request path as RAW_URI) wraps whitenoise's.
+    "socialbiz",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
@@ -72,7 +74,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "socialbiz",
     "core",
     "accounts",
     "products",

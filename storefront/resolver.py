@@ -7,10 +7,13 @@
 
 A valid link redirects (307) to its default link (gs1:pip): the batch page for a lot, with `?serial=` for a serial, the
 product page for a GTIN alone; `?linkType=` picks another link. A variant (AI 22) or a serial without a lot is
-resolved one level up, as the GS1-Conformant Resolver standard allows (the platform keeps neither). Every answer to a
+resolved one level up, as the GS1-Conformant Resolver standard allows (the platform keeps neither). Data attributes in
+the query string (`?17=261231`) are checked against GS1's AI dictionary and passed on. Every answer to a
 known link carries a `Link` header with all of its links, `Accept: application/linkset+json` or `?linkType=linkset`
-(or `all`) gets them as an RFC 9264 linkset, and every answer carries CORS headers. A path that breaks the Digital
-Link syntax is a 400 with the reason, a valid link to nothing public a 404: never a 200 with an error page.
+(or `all`) gets them as an RFC 9264 linkset, and every answer carries CORS headers. A URI that breaks the Digital
+Link syntax or the AI dictionary is a 400 with the reason, a valid link to nothing public a 404: never a 200 with an
+error page. The path is read as the client sent it (RAW_URI); where the server gives only the decoded path, a "/" that
+may have been a %2F is never guessed at (core.gs1.parse).
 
 A resolution costs one query (the batch with its product and supplier, or the product with its supplier).
 """
@@ -30,7 +33,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core import qr
 from core.api.errors import error_body
-from core.digital_link import DigitalLink, InvalidDigitalLink, parse
+from core.gs1 import AmbiguousPath, DigitalLink, InvalidDigitalLink, parse
 from products import selectors as catalog
 from products.models import Batch, Product
 
@@ -94,9 +97,11 @@ def resolve(request: HttpRequest) -> HttpResponseBase:
     if request.method not in ("GET", "HEAD"):
         return _with_cors(_not_allowed())
 
-    path, encoded = _request_path(request)
+    path, decoded = _request_path(request)
     try:
-        link, image_format = parse(path, encoded=encoded)
+        link, image_format = parse(path, decoded=decoded, query=request.META.get("QUERY_STRING", ""))
+    except AmbiguousPath as error:
+        return _with_cors(_error(request, 400, "ambiguous_digital_link", str(error)))
     except InvalidDigitalLink as error:
         return _with_cors(_error(request, 400, "invalid_digital_link", str(error)))
     target = _find(link)
@@ -148,16 +153,20 @@ def description(request: HttpRequest) -> HttpResponseBase:
 
 
 def _request_path(request: HttpRequest) -> tuple[str, bool]:
-    """The request path as the client sent it when the server keeps it (gunicorn's RAW_URI, uWSGI's REQUEST_URI),
-    so that a %2F inside a lot stays apart from the path's own slashes; else the decoded PATH_INFO."""
+    """The request path as the client sent it, and False; or the decoded PATH_INFO, and True, where the server keeps
+    no raw path. gunicorn and this project's runserver give RAW_URI, uWSGI and mod_wsgi REQUEST_URI, ASGI servers the
+    scope's raw_path: there a %2F inside a lot stays apart from the path's own slashes."""
     raw = request.META.get("RAW_URI") or request.META.get("REQUEST_URI")
+    scope = getattr(request, "scope", None)
+    if not raw and scope and scope.get("raw_path"):
+        raw = scope["raw_path"].decode("latin-1")
     if raw:
         path = raw.split("?", 1)[0] if raw.startswith("/") else urlsplit(raw).path  # origin- or absolute-form
         prefix = request.META.get("SCRIPT_NAME", "").rstrip("/")
         path = path.removeprefix(prefix)
         if path.split("/")[:2] == request.path_info.split("/")[:2]:  # the same request as the URL resolver saw
-            return path, True
-    return request.path_info, False
+            return path, False
+    return request.path_info, True
 
 
 def _find(link: DigitalLink) -> Batch | Product | None:

@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
-from core.digital_link import batch_uri
+from core.gs1 import batch_uri
 from products import selectors as catalog
 from products.models import Batch, Declaration
 from provenance.hashchain import chain_verified

@@ -4,10 +4,23 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.test.testcases import LiveServerThread
+
+from socialbiz.management.commands.runserver import RawUriThreadedWSGIServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
 PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_keeps_the_raw_path():
+    """The live server hands over the request path as sent (RAW_URI), as gunicorn and the project's runserver do:
+    the resolver refuses to guess where a decoded path may have held a %2F."""
+    original = LiveServerThread.server_class
+    LiveServerThread.server_class = RawUriThreadedWSGIServer
+    yield
+    LiveServerThread.server_class = original
 
 
 @pytest.fixture

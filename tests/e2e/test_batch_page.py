@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 
-from core.digital_link import batch_uri, item_uri
+from core.gs1 import batch_uri, item_uri
 from products.models import Batch
 from provenance.lineage import batch_lineage
 from tests.e2e.conftest import CHROMIUM, OUTPUT, PHONE

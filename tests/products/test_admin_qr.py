@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from core.digital_link import batch_uri
+from core.gs1 import batch_uri
 from core.qr import qr_svg
 from tests.products.factories import BatchFactory, ProductFactory, public_product
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core import gs1, identifiers
+from core import gs1
 from products.models import SupplierMember
 from provenance import services
 from provenance.hashchain import chain_verify
@@ -270,12 +270,10 @@ def test_simple_event_form_records_a_transformation_as_an_epcis_event(owner):
         "readPoint": {"id": at.location_uri},
         "bizLocation": {"id": at.location_uri},
         "inputQuantityList": [
-            {"epcClass": identifiers.batch_uri(product.gtin, "NIBS/7"), "quantity": 120, "uom": "KGM"},
+            {"epcClass": gs1.gtin_uri(product.gtin, "NIBS/7"), "quantity": 120, "uom": "KGM"},
             {"epcClass": sugar, "quantity": 57.6, "uom": "KGM"},
         ],
-        "outputQuantityList": [
-            {"epcClass": identifiers.batch_uri(product.gtin, "CH26-0501"), "quantity": 2200, "uom": "EA"}
-        ],
+        "outputQuantityList": [{"epcClass": gs1.gtin_uri(product.gtin, "CH26-0501"), "quantity": 2200, "uom": "EA"}],
     }
     assert (event.supplier, event.type, event.event_time) == (
         owner.supplier,

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from core import identifiers
+from core import gs1
 from products.models import Product, Supplier
 from provenance import demo
 from provenance.hashchain import chain_verify
@@ -60,7 +60,7 @@ def test_every_public_demo_product_with_a_gtin_reaches_a_farm(seeded):
             lineage = batch_lineage(batch)
             made = [e for e in lineage.events if e.type == "TransformationEvent"]
             assert any(
-                line.role == "output" and line.identifier == identifiers.batch_uri(product.gtin, batch.lot)
+                line.role == "output" and line.identifier == gs1.gtin_uri(product.gtin, batch.lot)
                 for event in made
                 for line in lineage.lines[event.pk]
             ), batch

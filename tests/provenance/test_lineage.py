@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from stdnum import ean
 
 from core import gs1
-from core.identifiers import batch_uri
+from core.gs1 import gtin_uri
 from products.models import Batch
 from provenance import epcis
 from provenance.lineage import batch_lineage
@@ -37,7 +37,7 @@ def lgtin_urn(gtin: str, lot: str) -> str:
 
 
 def other_domain_dl(gtin: str, lot: str) -> str:
-    """A Digital Link on a brand's own domain: the same batch as batch_uri(gtin, lot) once made canonical."""
+    """A Digital Link on a brand's own domain: the same batch as gtin_uri(gtin, lot) once made canonical."""
     return f"https://brand.example.com/01/{gtin}/10/{lot}"
 
 
@@ -105,12 +105,12 @@ class Cocoa:
     def __init__(self, supplier, sugar_supplier) -> None:
         self.product = public_product(supplier=supplier)
         self.batch = BatchFactory(product=self.product, lot="BAR-2026-01")
-        self.bar = batch_uri(self.product.gtin, self.batch.lot)
-        self.beans = batch_uri(COCOA_GTIN, "BEANS-1")
-        self.fermented = batch_uri(FERMENTED_GTIN, "FERM-1")
-        self.roasted = batch_uri(ROASTED_GTIN, "ROAST-1")
-        self.sugar = batch_uri(SUGAR_GTIN, "SUGAR-7")
-        self.gift_box = batch_uri(GIFT_BOX_GTIN, "GIFT-1")
+        self.bar = gtin_uri(self.product.gtin, self.batch.lot)
+        self.beans = gtin_uri(COCOA_GTIN, "BEANS-1")
+        self.fermented = gtin_uri(FERMENTED_GTIN, "FERM-1")
+        self.roasted = gtin_uri(ROASTED_GTIN, "ROAST-1")
+        self.sugar = gtin_uri(SUGAR_GTIN, "SUGAR-7")
+        self.gift_box = gtin_uri(GIFT_BOX_GTIN, "GIFT-1")
         self.sugar_pallet = "https://id.gs1.org/00/" + sscc_digital(1)
         self.bar_pallet = "https://id.gs1.org/00/" + sscc_digital(2)
 
@@ -250,9 +250,7 @@ def test_hops_follow_event_time_with_facility_country_date_and_step(cocoa):
 def test_hop_without_a_known_place_has_no_facility(own_supplier):
     product = public_product(supplier=own_supplier)
     batch = BatchFactory(product=product)
-    made = transformation(
-        0, [quantity(batch_uri(COCOA_GTIN, "X"), 5)], [quantity(batch_uri(product.gtin, batch.lot), 5)]
-    )
+    made = transformation(0, [quantity(gtin_uri(COCOA_GTIN, "X"), 5)], [quantity(gtin_uri(product.gtin, batch.lot), 5)])
     made["readPoint"] = {"id": "urn:uuid:6f0a4f9e-9d0b-4c62-a0a4-6f35b35c1b11"}
     capture_document(supplier=own_supplier, submitted_by=None, document=document(made))
 
@@ -265,7 +263,7 @@ def test_hop_date_is_the_date_where_the_event_happened(own_supplier):
     product = public_product(supplier=own_supplier)
     batch = BatchFactory(product=product)
     late_evening = event(
-        "ObjectEvent", 0, action="OBSERVE", quantityList=[quantity(batch_uri(product.gtin, batch.lot))],
+        "ObjectEvent", 0, action="OBSERVE", quantityList=[quantity(gtin_uri(product.gtin, batch.lot))],
         eventTime="2026-01-05T23:30:00-05:00", eventTimeZoneOffset="-05:00",
     )  # fmt: skip
     capture_document(supplier=own_supplier, submitted_by=None, document=document(late_evening))
@@ -307,7 +305,7 @@ def test_hops_carry_evidence_levels_with_revoked_evidence_shown_as_revoked(cocoa
 def test_walk_ends_on_a_cycle(own_supplier):
     product = public_product(supplier=own_supplier)
     batch = BatchFactory(product=product)
-    a, b, c = batch_uri(product.gtin, batch.lot), batch_uri(COCOA_GTIN, "B"), batch_uri(COCOA_GTIN, "C")
+    a, b, c = gtin_uri(product.gtin, batch.lot), gtin_uri(COCOA_GTIN, "B"), gtin_uri(COCOA_GTIN, "C")
     capture_document(
         supplier=own_supplier,
         submitted_by=None,
@@ -328,7 +326,7 @@ def test_walk_ends_on_a_cycle(own_supplier):
 def test_transformation_declared_erroneous_is_not_walked(own_supplier):
     product = public_product(supplier=own_supplier)
     batch = BatchFactory(product=product)
-    bar, wrong, right = batch_uri(product.gtin, batch.lot), batch_uri(COCOA_GTIN, "WRONG"), batch_uri(COCOA_GTIN, "OK")
+    bar, wrong, right = gtin_uri(product.gtin, batch.lot), gtin_uri(COCOA_GTIN, "WRONG"), gtin_uri(COCOA_GTIN, "OK")
     mistaken = transformation(0, [quantity(wrong, 1)], [quantity(bar, 1)])
     corrected = transformation(1, [quantity(right, 1)], [quantity(bar, 1)])
     capture_document(supplier=own_supplier, submitted_by=None, document=document(mistaken, corrected))
@@ -369,7 +367,7 @@ def test_batch_without_events_has_an_empty_lineage(own_supplier):
 def test_mass_balance_flags_a_transformation_that_puts_out_more_than_went_in(own_supplier):
     product = public_product(supplier=own_supplier)
     batch = BatchFactory(product=product)
-    beans, nibs, bar = batch_uri(COCOA_GTIN, "B"), batch_uri(ROASTED_GTIN, "N"), batch_uri(product.gtin, batch.lot)
+    beans, nibs, bar = gtin_uri(COCOA_GTIN, "B"), gtin_uri(ROASTED_GTIN, "N"), gtin_uri(product.gtin, batch.lot)
     fine = transformation(0, [quantity(beans, 1000)], [quantity(nibs, 800.5)])
     inflated = transformation(1, [quantity(nibs, 800.5)], [quantity(bar, 950)])
     capture_document(supplier=own_supplier, submitted_by=None, document=document(fine, inflated))
@@ -384,16 +382,16 @@ def test_mass_balance_flags_a_transformation_that_puts_out_more_than_went_in(own
 def test_mass_balance_adds_up_a_transformation_split_over_events_sharing_its_id(own_supplier):
     product = public_product(supplier=own_supplier)
     batch = BatchFactory(product=product)
-    bar = batch_uri(product.gtin, batch.lot)
+    bar = gtin_uri(product.gtin, batch.lot)
     shared = {"transformationID": "urn:uuid:2b0b1f6e-6d7e-4a39-9a51-3c8e25d0b1c2"}
-    first_in = transformation(0, [quantity(batch_uri(COCOA_GTIN, "A"), 40)], [], **shared)
-    second_in = transformation(1, [quantity(batch_uri(SUGAR_GTIN, "S"), 20)], [], **shared)
+    first_in = transformation(0, [quantity(gtin_uri(COCOA_GTIN, "A"), 40)], [], **shared)
+    second_in = transformation(1, [quantity(gtin_uri(SUGAR_GTIN, "S"), 20)], [], **shared)
     out = transformation(2, [], [quantity(bar, 70)], **shared)
     capture_document(supplier=own_supplier, submitted_by=None, document=document(first_in, second_in, out))
 
     lineage = batch_lineage(batch)
 
-    assert lineage.upstream == {batch_uri(COCOA_GTIN, "A"), batch_uri(SUGAR_GTIN, "S")}
+    assert lineage.upstream == {gtin_uri(COCOA_GTIN, "A"), gtin_uri(SUGAR_GTIN, "S")}
     assert [(w.event.event_id, w.inputs, w.outputs) for w in lineage.mass_balance] == [
         (out["eventID"], Decimal(60), Decimal(70))
     ]
@@ -404,8 +402,8 @@ def test_mass_balance_ignores_transformations_in_other_units_or_without_quantiti
 
     product = public_product(supplier=own_supplier)
     batch = BatchFactory(product=product)
-    bar = batch_uri(product.gtin, batch.lot)
-    pieces = transformation(0, [quantity(batch_uri(COCOA_GTIN, "P"), 10)], [quantity(bar, 5000, uom="H87")])
+    bar = gtin_uri(product.gtin, batch.lot)
+    pieces = transformation(0, [quantity(gtin_uri(COCOA_GTIN, "P"), 10)], [quantity(bar, 5000, uom="H87")])
     capture_document(supplier=own_supplier, submitted_by=None, document=document(pieces))
 
     assert batch_lineage(batch).mass_balance == ()
@@ -418,7 +416,7 @@ def chain(supplier, depth: int) -> Batch:
     """`depth` transformations from a raw lot to the batch, each lot also seen at a facility, with evidence."""
     product = public_product(supplier=supplier)
     batch = BatchFactory(product=product, lot=f"DEPTH-{depth}")
-    lots = [batch_uri(COCOA_GTIN, f"D{depth}R{i}") for i in range(depth)] + [batch_uri(product.gtin, batch.lot)]
+    lots = [gtin_uri(COCOA_GTIN, f"D{depth}R{i}") for i in range(depth)] + [gtin_uri(product.gtin, batch.lot)]
     plant = facility(supplier, 1000 + depth, "Plant", "GH", "6.7", "-1.6")
     store = facility(supplier, 2000 + depth, "Store", "BE", "51.2", "4.4")
     events = []
@@ -448,7 +446,7 @@ def test_lineage_query_count_does_not_depend_on_chain_depth(own_supplier, django
         assert all(hop.evidence_levels for hop in lineage.hops[::2])
 
     assert len(lineage.upstream) == depth
-    assert lineage.origins == {batch_uri(COCOA_GTIN, f"D{depth}R0")}
+    assert lineage.origins == {gtin_uri(COCOA_GTIN, f"D{depth}R0")}
     assert len(lineage.hops) == 2 * depth
 
 
@@ -512,7 +510,7 @@ def test_lineage_api_reports_mass_balance_warnings(own_supplier, stranger):
     product = public_product(supplier=own_supplier)
     batch = BatchFactory(product=product)
     inflated = transformation(
-        0, [quantity(batch_uri(COCOA_GTIN, "I"), 10)], [quantity(batch_uri(product.gtin, batch.lot), 12)]
+        0, [quantity(gtin_uri(COCOA_GTIN, "I"), 10)], [quantity(gtin_uri(product.gtin, batch.lot), 12)]
     )
     capture_document(supplier=own_supplier, submitted_by=None, document=document(inflated))
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from core.identifiers import batch_uri
+from core.gs1 import gtin_uri
 from products import services as catalog
 from products.models import Batch
 from provenance.models import TraceEvent
@@ -206,7 +206,7 @@ def test_origins_warn_when_a_record_was_changed_after_it_was_recorded(client, co
 def test_origins_warn_when_more_came_out_than_went_in(client, own_supplier):
     product = public_product(supplier=own_supplier)
     batch = BatchFactory(product=product)
-    beans, nibs, bar = batch_uri(COCOA_GTIN, "B"), batch_uri(ROASTED_GTIN, "N"), batch_uri(product.gtin, batch.lot)
+    beans, nibs, bar = gtin_uri(COCOA_GTIN, "B"), gtin_uri(ROASTED_GTIN, "N"), gtin_uri(product.gtin, batch.lot)
     fine = transformation(0, [quantity(beans, 1000)], [quantity(nibs, 800.5)])
     inflated = transformation(1, [quantity(nibs, 800.5)], [quantity(bar, 950)])
     capture_document(supplier=own_supplier, submitted_by=None, document=document(fine, inflated))
@@ -310,9 +310,7 @@ def test_everything_a_supplier_writes_is_escaped(client, own_supplier):
     DeclarationFactory(product=product, kind="risk", statement="<script>alert('risk')</script>")
     batch = BatchFactory(product=product)
     farm = facility_create(owner=own_supplier, **{"name": "<b>Farm</b> & <i>Sons</i>", "country": "GH", "kind": "<em>"})
-    made = transformation(
-        0, [quantity(batch_uri(COCOA_GTIN, "X"), 5)], [quantity(batch_uri(product.gtin, batch.lot), 5)]
-    )
+    made = transformation(0, [quantity(gtin_uri(COCOA_GTIN, "X"), 5)], [quantity(gtin_uri(product.gtin, batch.lot), 5)])
     made["bizLocation"] = {"id": farm.location_uri}
     capture_document(supplier=own_supplier, submitted_by=None, document=document(made))
 

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from core.digital_link import DigitalLink, InvalidDigitalLink, batch_uri, encode, item_uri, parse, product_uri
+from core.gs1 import DigitalLink, InvalidDigitalLink, batch_uri, item_uri, parse, percent_encode, product_uri
 from products.models import Product
 from socialbiz import urls as project_urls
 from storefront import resolver_urls
@@ -124,6 +124,11 @@ def links_in(response) -> list[dict[str, str]]:
     return links
 
 
+def raw_get(client, uri_path: str, **extra):
+    """GET as gunicorn and `manage.py runserver` pass it on: with the request path as sent, in RAW_URI."""
+    return client.get(uri_path, RAW_URI=uri_path, **extra)
+
+
 def rels(response) -> dict[str, str]:
     return {link["rel"]: link["href"] for link in links_in(response)}
 
@@ -144,7 +149,7 @@ def test_gtin_alone_redirects_to_the_product_page(client, product):
 
 
 def test_serial_redirects_to_the_batch_page_with_the_item_marked(client, batch):
-    response = client.get(f"/01/{GTIN}/10/CH26-0212/21/SN%2F0042")
+    response = raw_get(client, f"/01/{GTIN}/10/CH26-0212/21/SN%2F0042")
     assert response.status_code == 307
     assert response["Location"] == batch_page(batch, "?serial=SN%2F0042")
 
@@ -167,10 +172,20 @@ def test_shorter_gtins_resolve_as_their_fourteen_digit_form(client, written, sto
     assert client.get(f"/01/{written}/10/A1")["Location"] == batch_page(batch)
 
 
-def test_trailing_slash_is_tolerated(client, batch):
-    with_slash = client.get(f"/01/{GTIN}/10/CH26-0212/")
-    without = client.get(f"/01/{GTIN}/10/CH26-0212")
+def test_trailing_slash_is_tolerated_when_the_server_keeps_the_raw_path(client, batch):
+    with_slash = raw_get(client, f"/01/{GTIN}/10/CH26-0212/")
+    without = raw_get(client, f"/01/{GTIN}/10/CH26-0212")
     assert (with_slash.status_code, with_slash["Location"]) == (without.status_code, without["Location"])
+    assert client.get(f"/01/{GTIN}/")["Location"] == client.get(f"/01/{GTIN}")["Location"]
+
+
+def test_lot_with_a_final_slash_is_not_the_lot_without_it(client, batch):
+    # The lot "CH26-0212/" does not exist; the lot "CH26-0212" does.
+    assert raw_get(client, f"/01/{GTIN}/10/CH26-0212%2F").status_code == 404
+    # Decoded, "…/CH26-0212/" could be either: refused, never guessed.
+    response = client.get(f"/01/{GTIN}/10/CH26-0212%2F")
+    assert response.status_code == 400
+    assert "cannot be told apart" in response.content.decode()
 
 
 def test_variant_and_serial_without_lot_resolve_one_level_up(client, product, batch):
@@ -184,9 +199,13 @@ def test_lot_containing_a_slash_resolves_when_the_server_keeps_the_raw_path(clie
     uri_path = f"/01/{GTIN}/10/SH26%2F014"
     # gunicorn hands over the request target as sent (RAW_URI), where %2F is still apart from the path's slashes.
     assert client.get(uri_path, RAW_URI=uri_path)["Location"] == batch_page(batch)
-    # runserver and the test client decode it into PATH_INFO; the resolver reads the rest as the lot's.
-    assert client.get(uri_path)["Location"] == batch_page(batch)
-    assert client.get(uri_path + "/21/S1")["Location"] == batch_page(batch, "?serial=S1")
+    assert raw_get(client, uri_path + "/21/S1")["Location"] == batch_page(batch, "?serial=S1")
+    # The test client (like servers that keep no raw path) decodes it into PATH_INFO: "/014" could be a %2F or a
+    # segment, so the resolver refuses to guess, with the reason and a JSON code of its own.
+    response = client.get(uri_path, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "ambiguous_digital_link"
+    assert "%2F" in response.json()["message"]
 
 
 def test_lot_spelled_like_the_qr_suffix_is_still_a_lot(client, product):
@@ -256,6 +275,30 @@ def test_query_string_is_passed_on_without_link_type(client, batch):
     assert response["Location"] == batch_page(batch, "?serial=S1&17=270812&utm_source=shelf%20label#reviews")
     plain = client.get(f"/01/{GTIN}/10/CH26-0212?foo=bar")
     assert plain["Location"] == batch_page(batch, "?foo=bar")
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("10=ABC", "key qualifier goes in the path"),
+        ("99=", "is empty"),
+        ("9999=1", "not a GS1 application identifier"),
+        ("17=261331", "real date"),
+        ("17=261231&17=261231", "appears twice"),
+        ("01=09506000134352", "primary key"),
+    ],
+)
+def test_query_string_that_breaks_the_ai_dictionary_is_400_with_the_reason(client, batch, query, reason):
+    response = client.get(f"/01/{GTIN}/10/CH26-0212?{query}")
+    assert response.status_code == 400
+    assert reason in response.content.decode()
+    assert f"?{query.split('=')[0]}=" in response.content.decode()
+
+
+def test_data_attribute_in_the_query_string_passes_on_to_the_page(client, batch):
+    response = client.get(f"/01/{GTIN}/10/CH26-0212?17=261231&context=shelf")
+    assert response.status_code == 307
+    assert response["Location"] == batch_page(batch, "?17=261231&context=shelf")
 
 
 # The Link header and the linkset
@@ -378,9 +421,11 @@ def test_nonconformant_uri_is_400_with_the_reason(client, batch, uri_path, reaso
 
 def test_unknown_qualifier_after_a_lot_is_400_when_the_raw_path_is_known(client, batch):
     uri_path = f"/01/{GTIN}/10/CH26-0212/foo"
-    assert client.get(uri_path, RAW_URI=uri_path).status_code == 400
-    # With only the decoded path, "/foo" may be the rest of a lot with a slash: no such lot, so 404, never 200.
-    assert client.get(uri_path).status_code == 404
+    assert "not a key qualifier" in raw_get(client, uri_path).content.decode()
+    # With only the decoded path, "/foo" may be the rest of a lot with a slash: a 400 that says so.
+    response = client.get(uri_path)
+    assert response.status_code == 400
+    assert "cannot be told apart" in response.content.decode()
 
 
 def test_error_is_json_when_the_client_asks_for_json(client):
@@ -499,7 +544,7 @@ def test_qr_image_is_served_cacheable_forever(client, batch, suffix, media_type)
     ],
 )
 def test_qr_png_decodes_back_to_the_canonical_uri(client, batch, uri_path):
-    response = client.get(f"{uri_path}/qr.png")
+    response = raw_get(client, f"{uri_path}/qr.png")
     found = zxingcpp.read_barcodes(
         Image.open(io.BytesIO(response.content)).convert("L"), formats=zxingcpp.BarcodeFormat.QRCode
     )
@@ -508,7 +553,7 @@ def test_qr_png_decodes_back_to_the_canonical_uri(client, batch, uri_path):
 
 def test_qr_image_of_batch_without_gtin_encodes_batch_uri(client):
     batch = BatchFactory(product=public_product(gtin=None), lot="A/1")
-    response = client.get(f"/p/{batch.product.internal_ref}/10/A%2F1/qr.png")
+    response = raw_get(client, f"/p/{batch.product.internal_ref}/10/A%2F1/qr.png")
     found = zxingcpp.read_barcodes(
         Image.open(io.BytesIO(response.content)).convert("L"), formats=zxingcpp.BarcodeFormat.QRCode
     )
@@ -585,14 +630,14 @@ def test_every_built_uri_resolves_to_its_batch(client, product):
 )
 def test_parse_reads_back_what_the_uri_builder_writes(lot, serial):
     link = DigitalLink("01", GTIN, (("10", lot), ("21", serial)))
-    assert parse(link.path, encoded=True) == (link, None)
-    assert parse(link.path + "/qr.png", encoded=True) == (link, "png")
+    assert parse(link.path) == (link, None)
+    assert parse(link.path + "/qr.png") == (link, "png")
 
 
 @given(value=st.text(alphabet=string.printable + "éß€", max_size=25))
 def test_parse_accepts_only_cset82_lots_of_at_most_twenty(value):
     try:
-        link, _ = parse(f"/01/{GTIN}/10/{encode(value)}")
+        link, _ = parse(f"/01/{GTIN}/10/{percent_encode(value)}")
     except InvalidDigitalLink:
         assert not value or len(value) > 20 or set(value) - set(CSET82)
     else:
