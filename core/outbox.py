@@ -18,6 +18,8 @@ delay; after OUTBOX_MAX_ATTEMPTS it is left failed for an operator (the dashboar
 the same way, never raised into the request that committed. Done rows are purged after OUTBOX_KEEP_DONE.
 """
 
+import contextlib
+import importlib
 import logging
 import threading
 import time
@@ -98,7 +100,9 @@ def _eager() -> bool:
 def _task(name: str) -> Task:
     tasks = current_app.tasks
     if name not in tasks:
-        current_app.loader.import_default_modules()  # outside a worker, Celery finds the apps' tasks.py lazily
+        # Outside a worker nothing may have imported the task's module yet; a task's name is its module's, by default.
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name.rpartition(".")[0])
     if name not in tasks:
         raise LookupError(f"No Celery task is registered as {name!r}.")
     return tasks[name]
