@@ -88,7 +88,8 @@ class FallbackCacheThrottleMixin:
             except Exception as error:  # any cache failure: connection refused, timeout, a bad reply
                 shared_cache.failed(error)
             else:
-                shared_cache.succeeded()
+                if hasattr(self, "history"):  # it did read the cache (DRF skips it for requests it does not count)
+                    shared_cache.succeeded()
                 return allowed
         self.cache = shared_cache.local  # on this instance only: DRF makes one throttle per request
         return super().allow_request(request, view)  # type: ignore[misc]
