@@ -22,9 +22,10 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     search_fields = ["task_name"]
     date_hierarchy = "created_at"
     ordering = ["-id"]
-    fields = readonly_fields = [
+    readonly_fields = (
         "task_name", "arguments", "state", "attempts", "last_error", "created_at", "available_at", "sent_at", "done_at"
-    ]  # fmt: skip
+    )  # fmt: skip
+    fields = readonly_fields
 
     @admin.display(description="Arguments")
     def arguments(self, obj: OutboxMessage) -> str:

@@ -143,8 +143,9 @@ def _send(ids: list[int]) -> None:
     options = {"max_retries": 0, "socket_connect_timeout": timeout, "socket_timeout": timeout}
     deliver_task = _task(DELIVER_TASK)
     with app.connection_for_write(connect_timeout=timeout, transport_options=options) as connection:
+        producer = app.amqp.Producer(connection, auto_declare=False)  # what apply_async(connection=…) would make
         for message_id in ids:
-            deliver_task.apply_async(args=[message_id], connection=connection, retry=False)
+            deliver_task.apply_async(args=(message_id,), producer=producer, retry=False)
 
 
 def _mark_sent(ids: list[int]) -> None:
