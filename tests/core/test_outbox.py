@@ -13,6 +13,7 @@ from django.utils import timezone
 from core import outbox
 from core.models import IdempotencyKey, OutboxMessage
 from tests.accounts.factories import UserFactory
+from tests.conftest import database_is_postgres
 from tests.core import outbox_tasks
 from tests.core.outbox_tasks import explode, record
 
@@ -225,3 +226,54 @@ def test_operators_read_the_outbox_in_the_dashboard_and_nobody_writes_it(eager, 
     assert owner.client.get("/dashboard/core/outboxmessage/").status_code == 403  # a supplier member
     assert stranger.client.get("/dashboard/core/outboxmessage/").status_code == 302  # to the log-in
     assert OutboxMessage.objects.filter(pk=message.pk).exists()
+
+
+def test_every_task_beat_schedules_is_registered(settings):
+    import importlib
+
+    from socialbiz.celery import app
+
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        importlib.import_module(entry["task"].rpartition(".")[0])
+        assert entry["task"] in app.tasks, entry["task"]
+    assert settings.CELERY_BEAT_SCHEDULE["outbox-relay"]["schedule"] == timedelta(seconds=30)
+
+
+def test_a_capture_queues_the_check_of_its_chain_which_then_answers_from_the_cache(
+    eager, owner, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    from provenance.hashchain import chain_verified
+    from provenance.services import capture_document
+    from tests.provenance.factories import epcis_document
+    from tests.provenance.test_epcis_capture import object_event
+
+    with django_capture_on_commit_callbacks(execute=True):
+        capture_document(supplier=owner.supplier, submitted_by=None, document=epcis_document(object_event(1)))
+    message = OutboxMessage.objects.get()
+    assert (message.task_name, message.args, message.state) == (
+        "provenance.tasks.chain_head_verify",
+        [owner.supplier.pk],
+        State.DONE,
+    )
+    with django_assert_num_queries(1):  # only the chain's head: the task verified it and cached the answer
+        assert chain_verified(supplier_id=owner.supplier.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # nothing new: nothing to verify
+        capture_document(supplier=owner.supplier, submitted_by=None, document=epcis_document(object_event(1)))
+    assert OutboxMessage.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not database_is_postgres(), reason="ANALYZE after a bulk capture is for PostgreSQL (DATABASE_URL)")
+def test_a_bulk_capture_queues_the_statistics_refresh_which_runs_inside_the_delivery(owner, monkeypatch):
+    from provenance import services
+    from tests.provenance.factories import epcis_document
+    from tests.provenance.test_epcis_capture import object_event
+
+    monkeypatch.setattr(services, "ANALYZE_AFTER", 2)
+    services.capture_document(
+        supplier=owner.supplier, submitted_by=None, document=epcis_document(object_event(1), object_event(2))
+    )
+    message = OutboxMessage.objects.get(task_name="provenance.tasks.provenance_tables_analyze")
+    assert outbox.deliver(message_id=message.pk)  # PostgreSQL runs ANALYZE inside the delivery's transaction
+    message.refresh_from_db()
+    assert (message.state, message.last_error) == (State.DONE, "")

@@ -132,7 +132,7 @@ def test_work_queued_while_redis_is_down_is_sent_when_it_is_back_and_done_once(t
             second = outbox.enqueue(append_line, str(runs), "second")
         elapsed = time.monotonic() - started
         assert response.status_code == 302
-        assert elapsed < 2.0, f"the writes took {elapsed:.2f}s with the broker down"
+        assert elapsed < 3.0, f"the writes took {elapsed:.2f}s with the broker down"
         reset_mail = OutboxMessage.objects.get(task_name="core.tasks.mail_send")
         assert states(second, reset_mail) == [State.PENDING, State.PENDING]
 
