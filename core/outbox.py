@@ -12,7 +12,9 @@ duplicate delivery — a relay that resends a row whose first message was lost, 
 nothing twice. Work whose effects leave the database (an e-mail) can still happen twice if the process dies between
 doing it and committing; tasks are written to be idempotent.
 
-Work that raises is rolled back, the error is recorded on the row and logged, and it is retried later with a growing
+The real task is called by the delivery, in its transaction, not published itself: its own Celery options (retries,
+queues, time limits) do not apply, and its arguments are stored as JSON (pass ids, not objects). Work that raises
+is rolled back, the error is recorded on the row and logged, and it is retried later with a growing
 delay; after OUTBOX_MAX_ATTEMPTS it is left failed for an operator (the dashboard lists the rows). With no broker
 (embedded mode: Celery runs eagerly) the work runs in-process right after the commit, and an error there is recorded
 the same way, never raised into the request that committed. Done rows are purged after OUTBOX_KEEP_DONE.
