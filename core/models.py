@@ -24,7 +24,7 @@ class IdempotencyKey(models.Model):
 class AuditEntry(models.Model):
     """One change that matters to trust, as the service that made it wrote it: who, when, what changed, and why.
 
-    Append-only: the database refuses to change or delete a row (migration 0002). `supplier_id` says whose record it
+    Append-only: the database refuses to change or delete a row (migration 0003). `supplier_id` says whose record it
     is (their members may read it); the target is named by content type and id, with its name at the time.
     """
 
@@ -55,3 +55,33 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}: {self.target_repr}"
+
+
+class OutboxMessage(models.Model):
+    """A task to run once the transaction that recorded it has committed (core.outbox)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "pending"  # committed, not yet handed to the broker (or waiting to be retried)
+        SENT = "sent", "sent"  # handed to the broker, not yet done
+        DONE = "done", "done"
+        FAILED = "failed", "failed"  # raised OUTBOX_MAX_ATTEMPTS times: left for an operator
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times the work ran and raised.")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    available_at = models.DateTimeField(default=timezone.now, help_text="When the relay may publish it (next).")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "available_at"], name="outbox_state_available"),
+            models.Index(fields=["state", "done_at"], name="outbox_state_done"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} #{self.pk} ({self.state})"

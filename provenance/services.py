@@ -13,19 +13,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core import gs1
+from core import gs1, outbox
 from core.audit import audit_record, changes_between, snapshot
 from products.models import Batch, Supplier
-from provenance import epcis, hashchain, simple_events
+from provenance import epcis, hashchain, simple_events, tasks
 from provenance.models import Capture, ErrorDeclaration, EventLine, Evidence, Facility, TraceEvent
 
 BULK_SIZE = 1000
 ANALYZE_AFTER = 5000
-
-
-def _analyze_provenance_tables() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE provenance_traceevent, provenance_eventline")
 
 
 def _chunks(items: list[Any], size: int = BULK_SIZE) -> Iterable[list[Any]]:
@@ -142,7 +137,10 @@ def capture_document(*, supplier: Supplier, submitted_by: User | None, document:
 
     if len(new_events) >= ANALYZE_AFTER and connection.vendor == "postgresql":
         # Fresh statistics after a bulk load, or lineage walks plan as if the tables were empty until autovacuum.
-        transaction.on_commit(_analyze_provenance_tables)
+        outbox.enqueue(tasks.provenance_tables_analyze)
+    if new_events:
+        # Verify the chain at its new head in the background, so the first page view finds the answer cached.
+        outbox.enqueue(tasks.chain_head_verify, supplier.pk)
     capture.event_count, capture.duplicate_count, capture.finished_at = len(new_events), duplicates, timezone.now()
     capture.save(update_fields=["event_count", "duplicate_count", "finished_at"])
     return capture

@@ -160,12 +160,33 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task cut off by a lost broker connection cannot be acknowledged and is delivered again; stop it rather than let
+# it run on (Celery 6's default). Outbox deliveries are idempotent, so the second delivery completes the work.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Background work is queued through the transactional outbox (core/outbox.py): a row in the transaction that
+# causes it, published after commit on a connection of its own that gives up after OUTBOX_PUBLISH_TIMEOUT seconds
+# with no retries (a dead broker must not stall the request), then by the relay every OUTBOX_RELAY_SECONDS.
+OUTBOX_PUBLISH_TIMEOUT = 1.0
+OUTBOX_RELAY_SECONDS = env_int("OUTBOX_RELAY_SECONDS", 30)
+# A row handed to the broker but not done this long after is sent again (a broker restarted without persistence
+# loses its queue); a duplicate delivery does nothing, so this only needs to be longer than the usual wait.
+OUTBOX_RESEND_AFTER = timedelta(minutes=env_int("OUTBOX_RESEND_AFTER_MINUTES", 15))
+# Work that raised is retried with a growing delay, OUTBOX_MAX_ATTEMPTS times in all, then left failed for operators.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
+# Done rows are kept this long for inspection in the dashboard, then purged (hourly, from beat).
+OUTBOX_KEEP_DONE = timedelta(days=env_int("OUTBOX_KEEP_DONE_DAYS", 7))
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 60)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": timedelta(seconds=HEARTBEAT_INTERVAL)},
+    "outbox-relay": {
+        "task": "core.tasks.outbox_relay",
+        "schedule": timedelta(seconds=OUTBOX_RELAY_SECONDS),
+        "options": {"expires": OUTBOX_RELAY_SECONDS},  # while no worker runs them, relays do not pile up
+    },
+    "outbox-purge": {"task": "core.tasks.outbox_purge", "schedule": timedelta(hours=1)},
     "idempotency-keys-purge": {"task": "core.tasks.idempotency_keys_purge", "schedule": timedelta(hours=1)},
     "hash-chains-verify": {"task": "provenance.tasks.chains_verify_all", "schedule": timedelta(hours=24)},
 }
@@ -223,8 +244,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # DRF's, falling back to per-process counters while Redis is down (core/api/throttling.py says why).
+        "core.api.throttling.AnonRateThrottle",
+        "core.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", "120/min"),

@@ -5,6 +5,8 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import User
+from core import outbox
+from core.models import OutboxMessage
 from tests.accounts.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +64,9 @@ def test_repeated_failed_logins_are_throttled(client, settings):
 def test_password_reset_by_email_sets_a_new_password(client):
     user = UserFactory(email="forgetful@example.org")
     client.post(reverse("accounts:password_reset"), {"email": "forgetful@example.org"})
+    queued = OutboxMessage.objects.get(task_name="core.tasks.mail_send")  # sent through the outbox, after commit
+    assert (queued.kwargs["to"], mail.outbox) == (["forgetful@example.org"], [])
+    assert outbox.deliver(message_id=queued.pk)
     assert len(mail.outbox) == 1
     link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body).group(1)
     form_url = client.get(link, follow=True).redirect_chain[-1][0]
