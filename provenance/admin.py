@@ -7,7 +7,6 @@ an EPCIS 2.0 event from a plain form and hands it to services.capture_document l
 """
 
 import json
-import re
 from datetime import timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
@@ -34,16 +33,15 @@ from products.models import Batch, Declaration, Supplier
 from provenance import epcis, hashchain, services
 from provenance.models import EventLine, Evidence, Facility, TraceEvent
 from provenance.simple_events import (
+    CONTEXT,
     EXTENSION_PREFIX,
     INSPECTION_RESULTS,
     UNITS,
     URI_SCHEME,
     Amount,
     SimpleKind,
-    epcis_document,
     lot_identifier,
     simple_event,
-    time_zone_offset,
 )
 
 LINE_BREAK = mark_safe("<br>")
@@ -240,7 +238,6 @@ class EvidenceAdmin(ScopedAdmin):
 # Trace events ---------------------------------------------------------------------------------------------------------
 
 ITEM_ROWS = 4
-TIME_ZONE_OFFSET = re.compile(r"^[+-]((0\d|1[0-3]):[0-5]\d|14:00)$")
 
 
 class BatchChoiceField(forms.ModelChoiceField):
@@ -323,7 +320,7 @@ class SimpleEventForm(forms.Form):
 
     def clean_offset(self) -> str:
         offset = self.cleaned_data["offset"].strip()
-        if not TIME_ZONE_OFFSET.match(offset):
+        if epcis.parse_offset(offset) is None:
             raise ValidationError("Give the offset as +HH:MM or -HH:MM, e.g. +03:00.")
         return offset
 
@@ -543,7 +540,7 @@ class TraceEventAdmin(ScopedAdmin):
             raise PermissionDenied
         data = request.POST if request.method == "POST" else None
         now = timezone.localtime().replace(second=0, microsecond=0)
-        initial = {"offset": time_zone_offset(now), "when": now}
+        initial = {"offset": epcis.format_offset(now), "when": now}
         form = SimpleEventForm(data, initial=initial, **self._choices(request))
         if data is not None and form.is_valid():
             response = self._capture(request, form)
@@ -576,7 +573,9 @@ class TraceEventAdmin(ScopedAdmin):
             return None
         try:
             capture = services.capture_document(
-                supplier=form.supplier, submitted_by=request.user, document=epcis_document([form.event])
+                supplier=form.supplier,
+                submitted_by=request.user,
+                document=epcis.epcis_document([form.event], context=[CONTEXT]),
             )
         except epcis.InvalidDocument as invalid:
             for problem in invalid.problems:

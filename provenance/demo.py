@@ -26,8 +26,9 @@ from products import demo as catalog_demo
 from products.demo import Writer
 from products.models import Batch, Declaration, Supplier, SupplierMember
 from provenance import services
+from provenance.epcis import epcis_document
 from provenance.models import Evidence, Facility, TraceEvent
-from provenance.simple_events import Amount, SimpleKind, epcis_document, simple_event
+from provenance.simple_events import CONTEXT, Amount, SimpleKind, simple_event
 
 # Fixed, so that every run names the same events and facilities the same way.
 NAMESPACE = uuid.UUID("8f0c2b1e-6d4a-5e7f-9b3c-1a2d3e4f5a6b")
@@ -746,7 +747,7 @@ def seed(*, stdout: Writer | None = None) -> ChainSummary:
             capture = services.capture_document(
                 supplier=supplier,
                 submitted_by=owner.user if owner else None,
-                document=epcis_document([event for _, event in new]),
+                document=epcis_document([event for _, event in new], context=[CONTEXT]),
             )
             summary.events += capture.event_count
             say.write(f"{supplier.legal_name}: {capture.event_count} trace events\n")

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.renderers import JSONLDRenderer
 from products.access import access_for_request
 from products.models import Batch, Declaration
 from provenance import lineage
@@ -87,11 +88,6 @@ class LineageOut(serializers.Serializer):
     chain_verified = ChainOut(many=True)
 
 
-class JSONLDRenderer(JSONRenderer):
-    media_type = "application/ld+json"
-    format = "jsonld"
-
-
 def _found(request: Request, batch_id: int, *, with_documents: bool = False) -> tuple[Batch, lineage.Lineage]:
     found = lineage.batch_lineage_for(batch_id, access_for_request(request), with_documents=with_documents)
     if found is None:
@@ -136,7 +132,7 @@ class BatchEpcisView(APIView):
     )
     def get(self, request: Request, batch_id: int) -> Response:
         _batch, found = _found(request, batch_id, with_documents=True)
-        return Response(lineage.epcis_document(found))
+        return Response(lineage.epcis_export(found))
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         # Errors keep the API's one JSON shape and media type, whatever the client accepts for the document.

@@ -87,7 +87,6 @@ def capture_document(*, supplier: Supplier, submitted_by: User | None, document:
     capture = Capture.objects.create(
         supplier=supplier,
         submitted_by=submitted_by,
-        state=Capture.State.SUCCEEDED,
         document_id=str(document.get("id", ""))[:512],
         context=context if isinstance(context, list) else [context],
     )
