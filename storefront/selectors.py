@@ -96,6 +96,36 @@ class BatchPage:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+@dataclass(frozen=True)
+class BatchLink:
+    """A batch as the product page lists it: with its page, its Digital Link and its QR code (served by the
+    resolver under the Digital Link)."""
+
+    batch: Batch
+    page_url: str
+    digital_link: str
+
+    @property
+    def qr_svg(self) -> str:
+        return f"{self.digital_link}/qr.svg"
+
+    @property
+    def qr_png(self) -> str:
+        return f"{self.digital_link}/qr.png"
+
+
+def product_batches(product: Product) -> list[BatchLink]:
+    """A product's batches with their links; no query when they were prefetched (products.selectors.product_detail)."""
+    return [
+        BatchLink(
+            batch=batch,
+            page_url=reverse("storefront:batch", kwargs={"batch_id": batch.pk}),
+            digital_link=batch_uri(batch),
+        )
+        for batch in product.batches.all()
+    ]
+
+
 def _certificates(
     declarations: list[Declaration],
     chain: list[diagram.Step],

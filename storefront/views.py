@@ -35,7 +35,7 @@ def product(request: HttpRequest, supplier_slug: str, product_slug: str) -> Http
         "supplier": found.supplier,
         "risks": [d for d in declarations if d.kind == d.Kind.RISK],
         "benefits": [d for d in declarations if d.kind == d.Kind.BENEFIT],
-        "batches": found.batches.all(),
+        "batches": selectors.product_batches(found),
     }
     return render(request, "storefront/product.html", context)
 
