@@ -132,37 +132,22 @@ BOX_LEFT, BOX_RIGHT = 4, CHAIN_WIDTH - 8
 
 @dataclass(frozen=True)
 class Badge:
-    """A rounded label at the right edge of a box: its rectangle and where its text is centred."""
+    """A rounded label at the right edge of a box: where its rectangle starts, its width, where its text is centred."""
 
     text: str
     x: int
-    y: int
     width: int
-    height: int
     text_x: int
-    text_y: int
-
-    @property
-    def radius(self) -> int:
-        return self.height // 2
 
 
-def _badge(text: str, top: int, height: int, baseline: int) -> Badge:
+def _badge(text: str) -> Badge:
     width = 10 + 6.4 * len(text)
-    return Badge(
-        text=text,
-        x=round(BOX_RIGHT - 6 - width),
-        y=top,
-        width=round(width),
-        height=height,
-        text_x=round(BOX_RIGHT - 6 - width / 2),
-        text_y=baseline,
-    )
+    return Badge(text=text, x=round(BOX_RIGHT - 6 - width), width=round(width), text_x=round(BOX_RIGHT - 6 - width / 2))
 
 
 @dataclass(frozen=True)
 class ChainBox:
-    """One step's box: the top of its rectangle (the texts sit at fixed offsets below it), its texts and badges."""
+    """One step's box, `top` pixels down the drawing (the template lays out its inside), its texts and badges."""
 
     step: Step
     top: int
@@ -172,35 +157,6 @@ class ChainBox:
     badge: Badge
     lapsed: Badge | None  # evidence that no longer holds gets its own badge: shown, never hidden
 
-    @property
-    def arrow_from(self) -> int:
-        """Where the arrow from the box above starts (the bottom of that box); the arrow ends at `top - 1`."""
-        return self.top - GAP
-
-    @property
-    def arrow_to(self) -> int:
-        return self.top - 1
-
-    @property
-    def circle_y(self) -> int:
-        return self.top + 20
-
-    @property
-    def number_y(self) -> int:
-        return self.top + 24
-
-    @property
-    def what_y(self) -> int:
-        return self.top + 19
-
-    @property
-    def where_y(self) -> int:
-        return self.top + 36
-
-    @property
-    def country_y(self) -> int:
-        return self.top + 53
-
 
 @dataclass(frozen=True)
 class ChainDrawing:
@@ -209,9 +165,7 @@ class ChainDrawing:
     height: int
     boxes: list[ChainBox]
     width: int = CHAIN_WIDTH
-    box_left: int = BOX_LEFT
     box_width: int = BOX_RIGHT - BOX_LEFT
-    box_height: int = BOX_HEIGHT
 
 
 def chain_drawing(chain: Sequence[Step]) -> ChainDrawing | None:
@@ -235,8 +189,8 @@ def chain_drawing(chain: Sequence[Step]) -> ChainDrawing | None:
                 what=f"{step.action} · {_date(step.date)}",
                 where=_fit(step.place, 42),
                 country=_fit(step.country, 26),
-                badge=_badge(BADGE_TEXT[step.badge], top + 6, 18, top + 19),
-                lapsed=_badge(BADGE_TEXT[step.lapsed], top + 40, 16, top + 52) if step.lapsed else None,
+                badge=_badge(BADGE_TEXT[step.badge]),
+                lapsed=_badge(BADGE_TEXT[step.lapsed]) if step.lapsed else None,
             )
         )
     return ChainDrawing(title=title, desc=desc, height=8 + len(chain) * (BOX_HEIGHT + GAP) - GAP, boxes=boxes)
