@@ -6,11 +6,13 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core.identifiers import batch_uri
+from products.models import Declaration
 from provenance import epcis
 from provenance.lineage import batch_lineage
-from provenance.models import TraceEvent
+from provenance.models import Evidence, TraceEvent
 from provenance.services import capture_document, evidence_create, evidence_revoke
 from tests.products.factories import BatchFactory, ProductFactory, public_product
 from tests.provenance.factories import (
@@ -140,6 +142,28 @@ def test_hops_carry_evidence_levels_with_revoked_evidence_shown_as_revoked(cocoa
     assert sorted(hops[0].evidence_levels) == ["documented", "third_party_verified"]
     assert hops[1].evidence_levels == ("revoked",)
     assert hops[2].evidence_levels == ()
+
+
+@pytest.mark.parametrize(
+    ("recorded", "revoked", "valid_until", "shown"),
+    [
+        ("third_party_verified", False, None, "third_party_verified"),
+        ("documented", False, datetime.date(2026, 1, 31), "documented"),  # its last valid day
+        ("documented", False, datetime.date(2026, 1, 30), "expired"),
+        ("documented", True, None, "revoked"),
+        ("third_party_verified", True, datetime.date(2025, 1, 1), "revoked"),  # revoked beats expired
+    ],
+)
+def test_evidence_and_declarations_share_one_rule_revoked_beats_expired_beats_recorded(
+    recorded, revoked, valid_until, shown
+):
+    today = datetime.date(2026, 1, 31)
+    evidence = Evidence(level=recorded, valid_until=valid_until, revoked_at=timezone.now() if revoked else None)
+    declaration = Declaration(evidence_level="revoked" if revoked else recorded, valid_until=valid_until)
+
+    assert evidence.effective_level(today) == shown
+    assert declaration.effective_evidence_level(today) == shown
+    assert evidence.status(today) == (shown if shown in ("revoked", "expired") else "valid")
 
 
 def test_walk_ends_on_a_cycle(own_supplier):
