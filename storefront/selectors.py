@@ -5,7 +5,6 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import unquote, urljoin
 
-from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from django.utils.encoding import iri_to_uri
 
@@ -180,7 +179,7 @@ def _records(hops: list[Hop]) -> list[tuple[str, bool]]:
     return [(name, chain_verified(supplier_id=pk)) for pk, name in recorders.order_by("legal_name")]
 
 
-def batch_page(*, batch_id: int, viewer: User | AnonymousUser, origin: str) -> BatchPage | None:
+def batch_page(*, batch_id: int, viewer: User, origin: str) -> BatchPage | None:
     """The batch page's data for a viewer (None if the batch is not theirs to see); `origin` (scheme://host/) makes
     its links absolute."""
     batch = catalog.batch_page(batch_id=batch_id, viewer=viewer)
