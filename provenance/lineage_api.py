@@ -9,8 +9,6 @@ Both are readable by everyone when the batch's product is public (like the batch
 members otherwise; anyone else gets 404. Included by socialbiz/api/urls.py under `v1/`.
 """
 
-from typing import Any
-
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.renderers import JSONLDRenderer
+from core.api.renderers import JSONErrorsMixin, JSONLDRenderer
 from products.access import access_for_request
 from products.models import Batch, Declaration
 from provenance import lineage
@@ -120,7 +118,7 @@ class BatchLineageView(APIView):
         return Response(LineageOut(body).data)
 
 
-class BatchEpcisView(APIView):
+class BatchEpcisView(JSONErrorsMixin, APIView):
     renderer_classes = [JSONLDRenderer, JSONRenderer]
 
     @extend_schema(
@@ -133,12 +131,6 @@ class BatchEpcisView(APIView):
     def get(self, request: Request, batch_id: int) -> Response:
         _batch, found = _found(request, batch_id, with_documents=True)
         return Response(lineage.epcis_export(found))
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        # Errors keep the API's one JSON shape and media type, whatever the client accepts for the document.
-        if response.status_code >= 400:
-            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
 
 
 urlpatterns = [

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from core.api.renderers import JSONLDRenderer
+from core.api.renderers import JSONErrorsMixin, JSONLDRenderer
 from provenance import event_query, selectors
 
 PER_PAGE_DEFAULT = 30
@@ -107,7 +107,7 @@ def _read_page_token(token: str) -> tuple[dict[str, list[str]], event_query.Posi
         raise ValueError("Not a token this server issued, or it was altered.") from None
 
 
-class EventQueryView(APIView):
+class EventQueryView(JSONErrorsMixin, APIView):
     """Public, read-only: see the module docstring."""
 
     permission_classes = [AllowAny]
@@ -156,7 +156,7 @@ class EventQueryView(APIView):
         return Response(selectors.query_document(events), headers=headers)
 
 
-class EventDetailView(APIView):
+class EventDetailView(JSONErrorsMixin, APIView):
     """Public, read-only: see the module docstring."""
 
     permission_classes = [AllowAny]
