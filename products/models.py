@@ -252,11 +252,8 @@ class Declaration(models.Model):
             )
 
     def effective_evidence_level(self, today: date | None = None) -> str:
-        """The level to show: evidence past its validity counts as expired, whatever was recorded."""
-        today = today or timezone.localdate()
-        if self.evidence_level != self.EvidenceLevel.REVOKED and self.valid_until and self.valid_until < today:
-            return self.EvidenceLevel.EXPIRED
-        return self.evidence_level
+        """The level to show (see effective_evidence_level below)."""
+        return effective_evidence_level(self.evidence_level, valid_until=self.valid_until, today=today)
 
     def effective_evidence_label(self) -> str:
         return self.EvidenceLevel(self.effective_evidence_level()).label
@@ -264,6 +261,21 @@ class Declaration(models.Model):
     @property
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
+
+
+def effective_evidence_level(
+    level: str, *, revoked: bool = False, valid_until: date | None = None, today: date | None = None
+) -> str:
+    """The evidence level to show for a recorded one: revoked beats expired beats the recorded level.
+
+    The one rule for declarations and for the evidence behind trace events (provenance.models.Evidence).
+    """
+    levels = Declaration.EvidenceLevel
+    if revoked or level == levels.REVOKED:
+        return levels.REVOKED
+    if level == levels.EXPIRED or (valid_until is not None and valid_until < (today or timezone.localdate())):
+        return levels.EXPIRED
+    return level
 
 
 class Batch(models.Model):

@@ -28,9 +28,9 @@ from core.access import Access
 from core.dashboard import ScopedAdmin, add_service_error, form_changes
 from products.models import Batch, Declaration
 from provenance import services
+from provenance.epcis import format_offset
 from provenance.forms import SimpleEventForm
 from provenance.models import EventLine, Evidence, Facility, TraceEvent
-from provenance.simple_events import time_zone_offset
 
 LINE_BREAK = mark_safe("<br>")
 
@@ -323,7 +323,7 @@ class TraceEventAdmin(ScopedAdmin):
         data = request.POST if request.method == "POST" else None
         now = timezone.localtime().replace(second=0, microsecond=0)
         # The query string preselects fields, as on any admin add page (the home's "Record an event" names the batch).
-        initial = {**self.get_changeform_initial_data(request), "offset": time_zone_offset(now), "when": now}
+        initial = {**self.get_changeform_initial_data(request), "offset": format_offset(now), "when": now}
         form = SimpleEventForm(data, initial=initial, **self._choices(request))
         if form.is_valid() and form.event is not None:
             try:

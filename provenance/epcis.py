@@ -1,18 +1,21 @@
-"""EPCIS 2.0 documents: validation against GS1's schema, and reading events into rows and identifier lines.
+"""EPCIS 2.0 documents: validation against GS1's schema, reading events into rows and identifier lines, and the one
+builder of the documents the network writes (captures, exports, query answers).
 
-The schema and context are GS1's own files (provenance/standards/), loaded once. Validation reports every problem
-with the JSON path of the offending value, e.g. `$.epcisBody.eventList[3].eventTime`.
+The schema is GS1's own file (provenance/standards/), loaded once. Validation reports every problem with the JSON
+path of the offending value, e.g. `$.epcisBody.eventList[3].eventTime`.
 """
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone as django_timezone
 from jsonschema import Draft7Validator, FormatChecker
 
 from core import gs1
@@ -32,6 +35,8 @@ EPC_LISTS = {
     "inputEPCList": "input",
     "outputEPCList": "output",
 }
+# UN/CEFACT Recommendation 20 codes (an EPCIS quantity's uom) the dashboard offers, with the word pages show for each.
+UNITS = {"KGM": "kg", "TNE": "t", "LTR": "litres", "MTR": "m", "MTK": "m²", "EA": "units"}
 QUANTITY_LISTS = {
     "quantityList": "epc",
     "childQuantityList": "child",
@@ -58,11 +63,6 @@ class InvalidDocument(Exception):
 @cache
 def schema() -> dict[str, Any]:
     return json.loads((STANDARDS / "EPCIS-JSON-Schema.json").read_text())
-
-
-@cache
-def context() -> dict[str, Any]:
-    return json.loads((STANDARDS / "epcis-context.jsonld").read_text())
 
 
 @cache
@@ -101,6 +101,28 @@ def require_time(value: str) -> datetime:
     if parsed is None:
         raise ValueError(f"not an EPCIS timestamp with an offset: {value!r}")
     return parsed
+
+
+# eventTimeZoneOffset as GS1's schema has it: -14:00 to +14:00, hours and minutes.
+TIME_ZONE_OFFSET = re.compile(r"^([+-])((0\d|1[0-3]):([0-5]\d)|14:00)$")
+
+
+@cache
+def parse_offset(text: str) -> timezone | None:
+    """A time zone for an eventTimeZoneOffset (`+05:30`), or None if it is not one."""
+    match = TIME_ZONE_OFFSET.match(text.strip())
+    if match is None:
+        return None
+    hours, minutes = match.group(2).split(":")
+    sign = -1 if match.group(1) == "-" else 1
+    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+
+
+def format_offset(moment: datetime) -> str:
+    """The eventTimeZoneOffset of an aware datetime: `+03:00`."""
+    minutes = int((moment.utcoffset() or timedelta(0)).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def validate_document(document: Any, *, kind: str = "EPCISDocument") -> list[dict[str, Any]]:
@@ -169,6 +191,11 @@ def _identifier_fields(event: dict[str, Any]) -> Iterator[tuple[str, str, str, d
                 yield f"{field}[{i}].epcClass", element["epcClass"], role, element
 
 
+def unit_label(uom: str) -> str:
+    """The word for a unit of measure code (`KGM` → `kg`); a code not in UNITS as it is."""
+    return UNITS.get(uom, uom)
+
+
 def short_term(field: str, value: str) -> str:
     """A CBV value without its prefix (`urn:epcglobal:cbv:bizstep:shipping` → `shipping`), so queries match both."""
     for prefix in CBV_PREFIXES.get(field, ()):
@@ -211,3 +238,37 @@ def event_lines(event: dict[str, Any]) -> list[Line]:
 def canonical_json(value: Any) -> bytes:
     """One byte string per JSON value: sorted keys, no spaces, UTF-8. What hashes are computed over."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def merged_context(entries: Iterable[Any]) -> list[Any]:
+    """A document's @context: GS1's first, then every other entry (extension prefixes) once, in the order given."""
+    context: list[Any] = [CONTEXT_URL]
+    seen = {canonical_json(CONTEXT_URL)}
+    for entry in entries:
+        if (key := canonical_json(entry)) not in seen:
+            seen.add(key)
+            context.append(entry)
+    return context
+
+
+def epcis_document(
+    events: Iterable[dict[str, Any]],
+    *,
+    context: Iterable[Any] = (),
+    query_name: str = "",
+    created: datetime | None = None,
+) -> dict[str, Any]:
+    """An EPCISDocument of the events, or with `query_name` the EPCISQueryDocument answering that query.
+
+    `context` holds the @context entries the events' extension fields need, besides GS1's (which always comes first).
+    """
+    body: dict[str, Any] = {"eventList": list(events)}
+    if query_name:
+        body = {"queryResults": {"queryName": query_name, "resultsBody": body}}
+    return {
+        "@context": merged_context(context),
+        "type": "EPCISQueryDocument" if query_name else "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": (created or django_timezone.now()).isoformat(),
+        "epcisBody": body,
+    }

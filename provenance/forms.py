@@ -5,8 +5,7 @@ checked by provenance.services.simple_event_build, whose errors are put on the f
 """
 
 import re
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -19,11 +18,11 @@ from django.utils import timezone
 from core.dashboard import add_service_error
 from products.models import Batch
 from provenance import services
+from provenance.epcis import parse_offset
 from provenance.models import Facility
 from provenance.simple_events import INSPECTION_RESULTS, UNITS, SimpleKind
 
 ITEM_ROWS = 4
-TIME_ZONE_OFFSET = re.compile(r"^[+-]((0\d|1[0-3]):[0-5]\d|14:00)$")
 # A service error's key (`items[0].quantity`) names a part of the event; these are the form fields of each part.
 PART_FIELDS = ("batch", "lot", "quantity", "uom")
 
@@ -33,11 +32,8 @@ class BatchChoiceField(forms.ModelChoiceField):
         return f"{obj.product.name} — lot {obj.lot}"
 
 
-def aware(when: datetime, offset: str) -> datetime:
-    """A local wall-clock time (as the form's widget gives it) at a +HH:MM offset from UTC."""
-    sign = -1 if offset.startswith("-") else 1
-    hours, minutes = offset[1:].split(":")
-    zone = dt_timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+def aware(when: datetime, zone: tzinfo) -> datetime:
+    """A local wall-clock time (as the form's widget gives it) in the time zone of an offset from UTC."""
     naive = timezone.make_naive(when) if timezone.is_aware(when) else when
     return naive.replace(tzinfo=zone)
 
@@ -114,11 +110,11 @@ class SimpleEventForm(forms.Form):
             ("Inspection", {"fields": ["result", "note"]}),
         ]
 
-    def clean_offset(self) -> str:
-        offset = self.cleaned_data["offset"].strip()
-        if not TIME_ZONE_OFFSET.match(offset):
+    def clean_offset(self) -> tzinfo:
+        zone = parse_offset(self.cleaned_data["offset"])
+        if zone is None:
             raise ValidationError("Give the offset as +HH:MM or -HH:MM, e.g. +03:00.")
-        return offset
+        return zone
 
     def _part(self, prefix: str) -> services.Item | None:
         data = self.cleaned_data

@@ -25,18 +25,16 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta, timezone, tzinfo
+from datetime import UTC, date
 from decimal import Decimal
-from functools import cache
 from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
-from django.utils.timezone import now as timezone_now
 
 from core import gs1
 from products.access import Access
-from products.models import Batch, Declaration, Supplier
+from products.models import Batch, Supplier
 from products.selectors import batch_list_for
 from provenance import epcis
 from provenance.epcis import Line
@@ -129,27 +127,6 @@ def location_keys(uri: str) -> list[str]:
     if "/254/" in canonical:
         keys.append(canonical.split("/254/", 1)[0])
     return list(dict.fromkeys(keys))
-
-
-@cache
-def _zone(offset: str) -> tzinfo:
-    """An eventTimeZoneOffset (`+02:00`) as a time zone: hops are dated where they happened, not in UTC."""
-    try:
-        sign = -1 if offset.startswith("-") else 1
-        hours, minutes = offset.lstrip("+-").split(":")
-        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
-    except ValueError:
-        return UTC
-
-
-def evidence_level(evidence: Evidence, today: date | None = None) -> str:
-    """The level to show: the evidence's own level, unless it is revoked or expired."""
-    status = evidence.status(today)
-    if status == "revoked":
-        return Declaration.EvidenceLevel.REVOKED
-    if status == "expired":
-        return Declaration.EvidenceLevel.EXPIRED
-    return evidence.level
 
 
 @dataclass(frozen=True)
@@ -253,25 +230,13 @@ def chains_verified(lineage: Lineage) -> dict[str, bool]:
     return {slug: chain_verified(supplier_id=pk) for pk, slug in suppliers}
 
 
-def epcis_document(lineage: Lineage) -> dict[str, Any]:
+def epcis_export(lineage: Lineage) -> dict[str, Any]:
     """One EPCISDocument of the events behind a batch (`upstream_events`, loaded with_documents), each exactly as
     captured, with the @context entries their captures declared (their extensions' prefixes are defined there)."""
     events = lineage.upstream_events
-    contexts: list[Any] = [epcis.CONTEXT_URL]
-    seen = {epcis.canonical_json(epcis.CONTEXT_URL)}
     captures = Capture.objects.filter(pk__in={e.capture_id for e in events}).order_by("created_at", "id")
-    for context in captures.values_list("context", flat=True):
-        for item in context:
-            if (key := epcis.canonical_json(item)) not in seen:
-                seen.add(key)
-                contexts.append(item)
-    return {
-        "@context": contexts,
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": timezone_now().isoformat(),
-        "epcisBody": {"eventList": [event.document for event in events]},
-    }
+    contexts = [entry for context in captures.values_list("context", flat=True) for entry in context]
+    return epcis.epcis_document([event.document for event in events], context=contexts)
 
 
 def identifier_lineage(root: str, *, with_documents: bool = False) -> Lineage:
@@ -306,7 +271,7 @@ def identifier_lineage(root: str, *, with_documents: bool = False) -> Lineage:
     evidence: dict[int, list[str]] = defaultdict(list)
     links = Evidence.events.through.objects.filter(traceevent_id__in=touching).select_related("evidence")
     for link in links.order_by("evidence__level", "evidence_id"):
-        evidence[link.traceevent_id].append(evidence_level(link.evidence))
+        evidence[link.traceevent_id].append(link.evidence.effective_level())
 
     hops = []
     for event in events:
@@ -316,7 +281,8 @@ def identifier_lineage(root: str, *, with_documents: bool = False) -> Lineage:
                 event=event,
                 facility=facility,
                 country=country[facility.pk] if facility else None,
-                date=event.event_time.astimezone(_zone(event.event_time_zone_offset)).date(),
+                # Dated where it happened, not in UTC.
+                date=event.event_time.astimezone(epcis.parse_offset(event.event_time_zone_offset) or UTC).date(),
                 biz_step=event.biz_step,
                 evidence_levels=tuple(evidence.get(event.pk, ())),
             )

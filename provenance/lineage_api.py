@@ -9,8 +9,6 @@ Both are readable by everyone when the batch's product is public (like the batch
 members otherwise; anyone else gets 404. Included by socialbiz/api/urls.py under `v1/`.
 """
 
-from typing import Any
-
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.renderers import JSONErrorsMixin, JSONLDRenderer
 from products.access import access_for_request
 from products.models import Batch, Declaration
 from provenance import lineage
@@ -87,11 +86,6 @@ class LineageOut(serializers.Serializer):
     chain_verified = ChainOut(many=True)
 
 
-class JSONLDRenderer(JSONRenderer):
-    media_type = "application/ld+json"
-    format = "jsonld"
-
-
 def _found(request: Request, batch_id: int, *, with_documents: bool = False) -> tuple[Batch, lineage.Lineage]:
     found = lineage.batch_lineage_for(batch_id, access_for_request(request), with_documents=with_documents)
     if found is None:
@@ -124,7 +118,7 @@ class BatchLineageView(APIView):
         return Response(LineageOut(body).data)
 
 
-class BatchEpcisView(APIView):
+class BatchEpcisView(JSONErrorsMixin, APIView):
     renderer_classes = [JSONLDRenderer, JSONRenderer]
 
     @extend_schema(
@@ -136,13 +130,7 @@ class BatchEpcisView(APIView):
     )
     def get(self, request: Request, batch_id: int) -> Response:
         _batch, found = _found(request, batch_id, with_documents=True)
-        return Response(lineage.epcis_document(found))
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        # Errors keep the API's one JSON shape and media type, whatever the client accepts for the document.
-        if response.status_code >= 400:
-            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
+        return Response(lineage.epcis_export(found))
 
 
 urlpatterns = [

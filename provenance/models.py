@@ -1,4 +1,5 @@
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 
 from core import gs1
-from products.models import Declaration, Supplier
+from products.models import Declaration, Supplier, effective_evidence_level
 
 
 class Facility(models.Model):
@@ -70,23 +71,18 @@ class Facility(models.Model):
 
 
 class Capture(models.Model):
-    """One EPCIS document received at /epcis/capture, and what became of it."""
-
-    class State(models.TextChoices):
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+    """One EPCIS document stored from /epcis/capture (or the dashboard): all or nothing, so every capture stored
+    succeeded. A rejected one is rolled back and never stored; its errors go back in the response."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="captures")
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    state = models.CharField(max_length=10, choices=State.choices)
     document_id = models.CharField(max_length=512, blank=True, help_text="The document's own `id`, if it has one.")
     context = models.JSONField(
         default=list, blank=True, help_text="The document's @context: its events' extension prefixes are defined there."
     )
     event_count = models.PositiveIntegerField(default=0, help_text="Events stored.")
     duplicate_count = models.PositiveIntegerField(default=0, help_text="Events already stored, skipped.")
-    errors = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -94,12 +90,7 @@ class Capture(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"capture {self.id} ({self.state})"
-
-
-class TraceEventQuerySet(models.QuerySet["TraceEvent"]):
-    def touching(self, identifiers: list[str]) -> "TraceEventQuerySet":
-        return self.filter(lines__identifier__in=identifiers).distinct()
+        return f"capture {self.id}"
 
 
 class TraceEvent(models.Model):
@@ -138,8 +129,6 @@ class TraceEvent(models.Model):
     chain_index = models.PositiveIntegerField(help_text="Position in the supplier's hash chain, from 1.")
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
-
-    objects = TraceEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["event_time", "id"]
@@ -242,13 +231,18 @@ class Evidence(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.issuer})"
 
-    def status(self, today=None) -> str:  # noqa: ANN001
+    def effective_level(self, today: date | None = None) -> str:
+        """Its level as shown: revoked or expired when it is, else the level recorded."""
+        return effective_evidence_level(
+            self.level, revoked=self.revoked_at is not None, valid_until=self.valid_until, today=today
+        )
+
+    def status(self, today: date | None = None) -> str:
         """revoked, expired, not_yet_valid or valid."""
         today = today or timezone.localdate()
-        if self.revoked_at:
-            return "revoked"
-        if self.valid_until and self.valid_until < today:
-            return "expired"
+        level = self.effective_level(today)
+        if level in (Declaration.EvidenceLevel.REVOKED, Declaration.EvidenceLevel.EXPIRED):
+            return str(level)
         if self.valid_from and self.valid_from > today:
             return "not_yet_valid"
         return "valid"

@@ -18,16 +18,13 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from provenance import selectors
+from core.api.renderers import JSONErrorsMixin, JSONLDRenderer
+from provenance import event_query, selectors
 
 PER_PAGE_DEFAULT = 30
 PER_PAGE_MAX = 1000
 PAGING_PARAMETERS = ("perPage", "nextPageToken")
 TOKEN_SALT = "provenance.epcis.events.next-page"
-
-
-class JSONLDRenderer(JSONRenderer):
-    media_type = "application/ld+json"
 
 
 def _list(description: str) -> str:
@@ -39,7 +36,7 @@ QUERY_PARAMETERS = [
     OpenApiParameter("eventType", str, description=_list("ObjectEvent, AggregationEvent, TransactionEvent, …")),
     *(
         OpenApiParameter(name, OpenApiTypes.DATETIME, description=f"{name[:2]} this time; with its offset.")
-        for name in selectors.TIME_FILTERS
+        for name in event_query.TIME_FILTERS
     ),
     OpenApiParameter("EQ_action", str, description=_list("ADD, OBSERVE or DELETE.")),
     OpenApiParameter("EQ_bizStep", str, description=_list("A CBV business step, short (shipping) or as a URI.")),
@@ -65,7 +62,7 @@ QUERY_PARAMETERS = [
     OpenApiParameter("MATCH_inputEPCClass", str, description=_list("An epcClass in inputQuantityList.")),
     OpenApiParameter("MATCH_outputEPCClass", str, description=_list("An epcClass in outputQuantityList.")),
     OpenApiParameter("MATCH_anyEPCClass", str, description=_list("An epcClass in any quantity list.")),
-    OpenApiParameter("orderBy", str, enum=sorted(selectors.ORDER_FIELDS), description="Default: eventTime."),
+    OpenApiParameter("orderBy", str, enum=sorted(event_query.ORDER_FIELDS), description="Default: eventTime."),
     OpenApiParameter(
         "orderDirection",
         str,
@@ -95,12 +92,12 @@ def _per_page(request: Request, errors: dict[str, list[str]]) -> int:
     return PER_PAGE_DEFAULT
 
 
-def _page_token(params: dict[str, list[str]], position: selectors.Position) -> str:
+def _page_token(params: dict[str, list[str]], position: event_query.Position) -> str:
     moment, pk = position
     return signing.dumps({"q": params, "at": [moment.isoformat(), pk]}, salt=TOKEN_SALT, compress=True)
 
 
-def _read_page_token(token: str) -> tuple[dict[str, list[str]], selectors.Position]:
+def _read_page_token(token: str) -> tuple[dict[str, list[str]], event_query.Position]:
     """The query and position a token was issued for; ValueError if this server did not issue it as it is."""
     try:
         state = signing.loads(token, salt=TOKEN_SALT)
@@ -110,7 +107,7 @@ def _read_page_token(token: str) -> tuple[dict[str, list[str]], selectors.Positi
         raise ValueError("Not a token this server issued, or it was altered.") from None
 
 
-class EventQueryView(APIView):
+class EventQueryView(JSONErrorsMixin, APIView):
     """Public, read-only: see the module docstring."""
 
     permission_classes = [AllowAny]
@@ -143,12 +140,12 @@ class EventQueryView(APIView):
                 if params and params != token_params:
                     errors["nextPageToken"] = ["It belongs to another query: send the same parameters, or none."]
                 params = token_params
-        query, query_errors = selectors.event_query(params)
+        query, query_errors = event_query.compile_query(params)
         errors |= query_errors
         if errors or query is None:
             raise exceptions.ValidationError(errors)
 
-        events, next_position = selectors.event_page(query, after=position, size=per_page)
+        events, next_position = event_query.page(query, after=position, size=per_page)
         headers = {}
         if next_position is not None:
             query_string = urlencode(
@@ -159,7 +156,7 @@ class EventQueryView(APIView):
         return Response(selectors.query_document(events), headers=headers)
 
 
-class EventDetailView(APIView):
+class EventDetailView(JSONErrorsMixin, APIView):
     """Public, read-only: see the module docstring."""
 
     permission_classes = [AllowAny]

@@ -81,7 +81,6 @@ def capture_document(*, supplier: Supplier, submitted_by: User | None, document:
     capture = Capture.objects.create(
         supplier=supplier,
         submitted_by=submitted_by,
-        state=Capture.State.SUCCEEDED,
         document_id=str(document.get("id", ""))[:512],
         context=context if isinstance(context, list) else [context],
     )
@@ -484,7 +483,7 @@ def simple_events_record(*, events: Sequence[SimpleEvent], submitted_by: User | 
         return capture_document(
             supplier=events[0].facility.owner,
             submitted_by=submitted_by,
-            document=simple_events.epcis_document(documents),
+            document=epcis.epcis_document(documents, context=[simple_events.CONTEXT]),
         )
     except epcis.InvalidDocument as invalid:
         raise ValidationError([f"{problem.message} (at {problem.path})" for problem in invalid.problems]) from None

@@ -7,12 +7,11 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
 
 from core import gs1
 from provenance import epcis
@@ -20,6 +19,7 @@ from provenance import epcis
 # The network's own namespace for the few EPCIS extension fields it writes (declared in each document's @context).
 EXTENSION_PREFIX = "socialbiz"
 EXTENSION_NAMESPACE = "https://socialbiz.example/ns/epcis/"
+CONTEXT = {EXTENSION_PREFIX: EXTENSION_NAMESPACE}  # the @context entry a document of these events needs
 # Plain lot codes typed into the dashboard become stable URNs: the same code of the same supplier, the same URN.
 LOT_NAMESPACE = uuid.UUID("5c1d7e0a-4f0b-5d8e-9a61-2b7e5d0c9f31")
 URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
@@ -34,7 +34,7 @@ class SimpleKind(models.TextChoices):
 
 
 INSPECTION_RESULTS = [("conformant", "Conformant: it passed"), ("non_conformant", "Non-conformant: it failed")]
-UNITS = [("KGM", "kg"), ("TNE", "tonnes"), ("LTR", "litres"), ("MTR", "metres"), ("MTK", "m²"), ("EA", "each")]
+UNITS = list(epcis.UNITS.items())  # form choices: (UN/CEFACT code, label)
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,6 @@ class Amount:
             if self.uom:
                 element["uom"] = self.uom
         return element
-
-
-def time_zone_offset(moment: datetime) -> str:
-    """`+03:00` for an aware datetime, as EPCIS eventTimeZoneOffset wants it."""
-    minutes = int((moment.utcoffset() or timedelta(0)).total_seconds() // 60)
-    sign = "-" if minutes < 0 else "+"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def simple_event(
@@ -85,7 +78,7 @@ def simple_event(
     event: dict[str, Any] = {"type": "ObjectEvent"}
     if event_id:
         event["eventID"] = event_id
-    event |= {"eventTime": when.isoformat(), "eventTimeZoneOffset": time_zone_offset(when)}
+    event |= {"eventTime": when.isoformat(), "eventTimeZoneOffset": epcis.format_offset(when)}
     here = {"id": location}
     if kind == SimpleKind.HARVEST:
         event |= {"action": "ADD", "bizStep": "commissioning", "disposition": "active", "readPoint": here}
@@ -120,17 +113,6 @@ def simple_event(
     else:
         raise ValueError(f"Unknown simple event kind {kind!r}")
     return event
-
-
-def epcis_document(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """An EPCISDocument wrapping events built by simple_event, with the context their extension fields need."""
-    return {
-        "@context": [epcis.CONTEXT_URL, {EXTENSION_PREFIX: EXTENSION_NAMESPACE}],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": timezone.now().isoformat(),
-        "epcisBody": {"eventList": list(events)},
-    }
 
 
 def lot_identifier(text: str, *, supplier_id: int) -> str:

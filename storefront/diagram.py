@@ -1,9 +1,10 @@
 """The origin chain of a batch drawn for shoppers: a vertical flow of steps and a map of places, as inline SVG.
 
 Drawn on the server, so it shows without JavaScript and costs no extra request; styled by site.css (classes, no
-inline styles), so the markup stays small. Every text that comes from data is escaped here: the SVG is marked safe
-for the template. Each drawing has role="img" with a <title> and a <desc>; the page puts an ordered list with the
-same content right next to it, for screen readers and for reading.
+inline styles), so the markup stays small. This module lays the drawings out — dataclasses with coordinates and
+texts — and templates/storefront/_chain.svg and _map.svg turn them into markup, autoescaped like the rest of the
+page. Each drawing has role="img" with a <title> and a <desc>; the page puts an ordered list with the same content
+right next to it, for screen readers and for reading.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 
 from products.models import Declaration
 from provenance.lineage import Hop
@@ -124,26 +122,56 @@ def _date(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def _svg(kind: str, width: int, height: int, title: str, desc: str, body: Sequence[str]) -> SafeString:
-    return mark_safe(  # every text from data is escaped by the callers, the titles here
-        f'<svg class="{kind}" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{kind}-title"'
-        f' aria-describedby="{kind}-desc"'
-        f' xmlns="http://www.w3.org/2000/svg"><title id="{kind}-title">{escape(title)}</title>'
-        f'<desc id="{kind}-desc">{escape(desc)}</desc>{"".join(body)}</svg>'
-    )
-
-
 # The chain ---------------------------------------------------------------------------------------------------------
 
 CHAIN_WIDTH = 340
 BOX_HEIGHT = 60
 GAP = 18  # between boxes: the arrow
+BOX_LEFT, BOX_RIGHT = 4, CHAIN_WIDTH - 8
 
 
-def chain_svg(chain: Sequence[Step]) -> SafeString:
-    """The steps from raw material to shelf, top to bottom, one box each, joined by arrows."""
+@dataclass(frozen=True)
+class Badge:
+    """A rounded label at the right edge of a box: where its rectangle starts, its width, where its text is centred."""
+
+    text: str
+    x: int
+    width: int
+    text_x: int
+
+
+def _badge(text: str) -> Badge:
+    width = 10 + 6.4 * len(text)
+    return Badge(text=text, x=round(BOX_RIGHT - 6 - width), width=round(width), text_x=round(BOX_RIGHT - 6 - width / 2))
+
+
+@dataclass(frozen=True)
+class ChainBox:
+    """One step's box, `top` pixels down the drawing (the template lays out its inside), its texts and badges."""
+
+    step: Step
+    top: int
+    what: str
+    where: str
+    country: str
+    badge: Badge
+    lapsed: Badge | None  # evidence that no longer holds gets its own badge: shown, never hidden
+
+
+@dataclass(frozen=True)
+class ChainDrawing:
+    title: str
+    desc: str
+    height: int
+    boxes: list[ChainBox]
+    width: int = CHAIN_WIDTH
+    box_width: int = BOX_RIGHT - BOX_LEFT
+
+
+def chain_drawing(chain: Sequence[Step]) -> ChainDrawing | None:
+    """The steps from raw material to shelf, top to bottom, one box each, joined by arrows; None without steps."""
     if not chain:
-        return mark_safe("")
+        return None
     first, last = chain[0], chain[-1]
     title = f"Where it comes from: {len(chain)} step{'s' if len(chain) != 1 else ''}"
     desc = (
@@ -151,38 +179,21 @@ def chain_svg(chain: Sequence[Step]) -> SafeString:
         f"to {last.place}{', ' + last.country if last.country else ''} on {_date(last.date)}. "
         "The list next to this drawing gives every step in the same order."
     )
-    body = ['<defs><marker id="chain-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="8" markerHeight="8"'
-            ' orient="auto"><path d="M0 0L8 4L0 8z"/></marker></defs>']  # fmt: skip
-    right = CHAIN_WIDTH - 8
+    boxes = []
     for index, step in enumerate(chain):
         top = 4 + index * (BOX_HEIGHT + GAP)
-        if index:
-            body.append(f'<path class="arrow" d="M24 {top - GAP}V{top - 1}"/>')
-        badge = BADGE_TEXT[step.badge]
-        badge_width = 10 + 6.4 * len(badge)
-        parts = [
-            f'<g class="hop level-{step.badge}"><rect x="4" y="{top}" width="{right - 4}" height="{BOX_HEIGHT}"'
-            f' rx="8"/><circle cx="24" cy="{top + 20}" r="11"/>'
-            f'<text class="n" x="24" y="{top + 24}">{step.number}</text>',
-            f'<text class="what" x="44" y="{top + 19}">{escape(step.action)} · {_date(step.date)}</text>',
-            f'<text class="where" x="44" y="{top + 36}">{escape(_fit(step.place, 42))}</text>',
-            f'<text class="country" x="44" y="{top + 53}">{escape(_fit(step.country, 26))}</text>',
-            f'<rect class="badge" x="{right - 6 - badge_width:.0f}" y="{top + 6}" width="{badge_width:.0f}"'
-            f' height="18" rx="9"/><text class="badge" x="{right - 6 - badge_width / 2:.0f}" y="{top + 19}">'
-            f"{badge}</text>",
-        ]
-        if step.lapsed:  # evidence that no longer holds gets its own badge: shown, never hidden
-            lapsed = BADGE_TEXT[step.lapsed]
-            lapsed_width = 10 + 6.4 * len(lapsed)
-            parts.append(
-                f'<rect class="badge lapsed" x="{right - 6 - lapsed_width:.0f}" y="{top + 40}"'
-                f' width="{lapsed_width:.0f}" height="16" rx="8"/><text class="badge lapsed"'
-                f' x="{right - 6 - lapsed_width / 2:.0f}" y="{top + 52}">{lapsed}</text>'
+        boxes.append(
+            ChainBox(
+                step=step,
+                top=top,
+                what=f"{step.action} · {_date(step.date)}",
+                where=_fit(step.place, 42),
+                country=_fit(step.country, 26),
+                badge=_badge(BADGE_TEXT[step.badge]),
+                lapsed=_badge(BADGE_TEXT[step.lapsed]) if step.lapsed else None,
             )
-        parts.append("</g>")
-        body.append("".join(parts))
-    height = 8 + len(chain) * (BOX_HEIGHT + GAP) - GAP
-    return _svg("chain", CHAIN_WIDTH, height, title, desc, body)
+        )
+    return ChainDrawing(title=title, desc=desc, height=8 + len(chain) * (BOX_HEIGHT + GAP) - GAP, boxes=boxes)
 
 
 # The map -----------------------------------------------------------------------------------------------------------
@@ -253,12 +264,43 @@ def _grid_step(span: float) -> int:
     return next((step for step in (1, 2, 5, 10, 15, 30) if span / step <= 6), 45)
 
 
-def origin_map_svg(points: Sequence[Place]) -> SafeString:
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class Label:
+    """A dot's label: the numbers of its places (and their country, when they share one), anchored at its start or
+    at its end."""
+
+    x: float
+    y: float
+    text: str
+    anchor_end: bool
+
+
+@dataclass(frozen=True)
+class MapDrawing:
+    title: str
+    desc: str
+    height: int
+    meridians: list[float]  # x of each vertical grid line
+    parallels: list[float]  # y of each horizontal grid line
+    route: list[Point]  # the dots in chain order; empty when there is only one
+    dots: list[Point]
+    labels: list[Label]
+    width: int = MAP_WIDTH
+
+
+def map_drawing(points: Sequence[Place]) -> MapDrawing | None:
     """The places on an equirectangular projection fitted to them: numbered dots on a graticule, joined in chain
-    order. No tiles and no outline data: the numbered list beside it names each place."""
+    order; None when no place has coordinates. No tiles and no outline data: the numbered list beside it names each
+    place."""
     located = [(place, place.coordinates) for place in points if place.coordinates]
     if not located:
-        return mark_safe("")
+        return None
     lats = [lat for _, (lat, _lon) in located]
     lons = [lon for _, (_lat, lon) in located]
     # Fit the box of the places (with some room around, and a minimum size so one farm is not a whole map) ...
@@ -281,18 +323,15 @@ def origin_map_svg(points: Sequence[Place]) -> SafeString:
     def y(lat: float) -> float:
         return (north - lat) * scale
 
-    body = []
     grid = _grid_step(MAP_WIDTH / scale)
-    lines = [
-        f"M{x(lon):.1f} 0V{height:.0f}"
-        for lon in range(math.ceil(west / grid) * grid, math.floor(west + MAP_WIDTH / scale) + 1, grid)
-    ] + [
-        f"M0 {y(lat):.1f}H{MAP_WIDTH}"
+    meridians = [
+        round(x(lon), 1) for lon in range(math.ceil(west / grid) * grid, math.floor(west + MAP_WIDTH / scale) + 1, grid)
+    ]
+    parallels = [
+        round(y(lat), 1)
         for lat in range(math.ceil((north - height / scale) / grid) * grid, math.floor(north) + 1, grid)
         if -90 <= lat <= 90
     ]
-    body.append(f'<rect class="sea" width="{MAP_WIDTH}" height="{height:.0f}"/>')
-    body.append(f'<path class="grid" d="{"".join(lines)}"/>')
 
     dots: list[dict[str, Any]] = []  # places near each other on the drawing share a dot
     dot_of: dict[int, dict[str, Any]] = {}
@@ -308,25 +347,27 @@ def origin_map_svg(points: Sequence[Place]) -> SafeString:
     for number in sorted(dot_of):
         if not route or route[-1] is not dot_of[number]:
             route.append(dot_of[number])
-    if len(route) > 1:
-        line = "L".join(f"{dot['x']:.1f} {dot['y']:.1f}" for dot in route)
-        body.append(f'<path class="route" d="M{line}"/>')
     country_of = {place.number: place.facility.country.name for place, _ in located}
-    # Dots first, labels over them; each label goes where it covers no dot and no other label, if it can.
+    # Labels go over the dots; each where it covers no dot and no other label, if it can.
     taken = [(dot["x"] - 6, dot["y"] - 6, dot["x"] + 6, dot["y"] + 6) for dot in dots]
     labels = []
     for dot in dots:
-        body.append(f'<circle cx="{dot["x"]:.1f}" cy="{dot["y"]:.1f}" r="5"/>')
-        label = _ranges(dot["numbers"])
+        text = _ranges(dot["numbers"])
         countries_here = {country_of[number] for number in dot["numbers"]}
         if len(countries_here) == 1:
-            label += f" {countries_here.pop()}"
-        x_text, y_text, end, box = _label_place(dot["x"], dot["y"], 7.5 * len(label), taken, height)
+            text += f" {countries_here.pop()}"
+        x_text, y_text, end, box = _label_place(dot["x"], dot["y"], 7.5 * len(text), taken, height)
         taken.append(box)
-        anchor = ' text-anchor="end"' if end else ""
-        labels.append(f'<text x="{x_text:.1f}" y="{y_text:.1f}"{anchor}>{escape(label)}</text>')
-    body.extend(labels)
+        labels.append(Label(x=round(x_text, 1), y=round(y_text, 1), text=text, anchor_end=end))
     countries = list(dict.fromkeys(place.facility.country.name for place, _ in located))
-    title = f"Map of the {len(located)} place{'s' if len(located) != 1 else ''} this batch went through"
-    desc = f"Numbered dots in {', '.join(countries)}, joined in the order of the chain; the list next to it names them."
-    return _svg("origin-map", MAP_WIDTH, round(height), title, desc, body)
+    return MapDrawing(
+        title=f"Map of the {len(located)} place{'s' if len(located) != 1 else ''} this batch went through",
+        desc=f"Numbered dots in {', '.join(countries)}, joined in the order of the chain; the list next to it names "
+        "them.",
+        height=round(height),
+        meridians=meridians,
+        parallels=parallels,
+        route=[Point(round(dot["x"], 1), round(dot["y"], 1)) for dot in route] if len(route) > 1 else [],
+        dots=[Point(round(dot["x"], 1), round(dot["y"], 1)) for dot in dots],
+        labels=labels,
+    )

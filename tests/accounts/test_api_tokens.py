@@ -1,4 +1,5 @@
-"""API tokens: each person manages their own on the account page; supplier members also in the dashboard."""
+"""API tokens: each person manages their own on the account page; supplier members also in the dashboard;
+integrators get theirs from the token endpoint with their email and password."""
 
 import re
 from io import StringIO
@@ -9,6 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from accounts import services
 from tests.accounts.factories import PASSWORD, UserFactory
@@ -266,3 +268,37 @@ def test_operator_revokes_a_members_token(operator, owner):
     services.api_token_get_or_create(user=owner.user)
     operator.client.post(delete_url(owner.user), {"post": "yes"})
     assert not Token.objects.filter(user=owner.user).exists()
+
+
+# The token endpoint
+
+
+def test_integrator_gets_a_token_with_email_and_password_and_uses_it(owner):
+    response = APIClient().post("/api/v1/auth/token/", {"email": owner.user.email, "password": PASSWORD})
+    assert response.status_code == 200
+    key = response.json()["token"]
+    assert Token.objects.get(user=owner.user).key == key
+    again = APIClient().post("/api/v1/auth/token/", {"email": owner.user.email, "password": PASSWORD})
+    assert again.json()["token"] == key  # the same token until it is rotated or revoked
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert (
+        client.patch(f"/api/v1/suppliers/{owner.supplier.slug}/", {"website": "https://own.example"}).status_code == 200
+    )
+
+
+def test_wrong_password_gets_a_401_and_no_token(owner):
+    response = APIClient().post("/api/v1/auth/token/", {"email": owner.user.email, "password": "wrong"})
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+    assert not Token.objects.exists()
+
+
+def test_token_requests_are_throttled_like_log_ins_with_a_json_429(owner, settings):
+    client = APIClient()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/api/v1/auth/token/", {"email": owner.user.email, "password": "wrong"})
+    response = client.post("/api/v1/auth/token/", {"email": owner.user.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert response.json()["code"] == "login_locked_out"
+    assert not Token.objects.exists()

@@ -13,9 +13,10 @@ from django.urls import reverse
 from core import gs1
 from products.models import SupplierMember
 from provenance import services
+from provenance.epcis import epcis_document
 from provenance.hashchain import chain_verify
 from provenance.models import Capture, EventLine, Evidence, Facility, TraceEvent
-from provenance.simple_events import Amount, epcis_document, lot_identifier, simple_event
+from provenance.simple_events import CONTEXT, Amount, lot_identifier, simple_event
 from tests.accounts.factories import UserFactory
 from tests.products.factories import BatchFactory, DeclarationFactory, ProductFactory, SupplierMemberFactory
 
@@ -38,7 +39,9 @@ def recorded_event(supplier, at, n=1) -> TraceEvent:
         when=datetime.datetime(2026, 4, 1, 8, n, tzinfo=NAIROBI),
         items=[Amount(f"urn:uuid:00000000-0000-4000-8000-{n:012d}", Decimal(10), "KGM")],
     )
-    capture = services.capture_document(supplier=supplier, submitted_by=None, document=epcis_document([event]))
+    capture = services.capture_document(
+        supplier=supplier, submitted_by=None, document=epcis_document([event], context=[CONTEXT])
+    )
     return capture.events.get()
 
 

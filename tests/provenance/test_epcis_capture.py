@@ -16,6 +16,7 @@ from provenance.models import Capture, ErrorDeclaration, EventLine, TraceEvent
 from provenance.services import capture_document
 from tests.conftest import database_is_postgres
 from tests.provenance.factories import epcis_document as document
+from tests.provenance.factories import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -239,25 +240,13 @@ def test_chains_of_different_suppliers_are_separate(owner, other_supplier):
     assert chain_verify(supplier_id=owner.supplier.pk).length == 2
 
 
-def _tamper(sql: str, params: list) -> None:
-    # What an intruder with database access would do: bypass the append-only trigger first.
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = replica")  # triggers off (needs a superuser)
-            cursor.execute(sql, params)
-            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
-        else:
-            cursor.execute("DROP TRIGGER provenance_traceevent_append_only")
-            cursor.execute(sql, params)
-
-
 def test_a_tampered_event_breaks_the_chain_at_that_event(owner):
     capture_document(
         supplier=owner.supplier, submitted_by=None, document=document(*[object_event(n) for n in range(1, 6)])
     )
     third = TraceEvent.objects.get(chain_index=3)
     forged = copy.deepcopy(third.document) | {"bizStep": "receiving"}
-    _tamper("UPDATE provenance_traceevent SET document = %s WHERE id = %s", [json.dumps(forged), third.pk])
+    tamper("UPDATE provenance_traceevent SET document = %s WHERE id = %s", [json.dumps(forged), third.pk])
     report = chain_verify(supplier_id=owner.supplier.pk)
     assert (report.ok, report.broken_at, report.broken_event_id) == (False, 3, third.event_id)
     with pytest.raises(CommandError, match="1 supplier chain"):

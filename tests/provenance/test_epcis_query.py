@@ -191,6 +191,19 @@ def test_query_answers_in_json_ld_when_asked():
     assert ids(body) == [eid(1)]
 
 
+def test_query_answers_in_json_ld_for_format_jsonld_and_its_errors_in_the_apis_json():
+    capture(event(1, action="ADD", epcList=[A1]))
+
+    status, _body, response = query("format=jsonld")
+    bad_status, bad_body, bad = query("perPage=0", HTTP_ACCEPT="application/ld+json")
+    missing = APIClient().get("/epcis/events/urn:uuid:none?format=jsonld")
+
+    assert (status, response["Content-Type"]) == (200, "application/ld+json")
+    assert (bad_status, bad["Content-Type"]) == (400, "application/json")
+    assert list(bad_body["errors"]) == ["perPage"]
+    assert (missing.status_code, missing["Content-Type"]) == (404, "application/json")
+
+
 # Each parameter filters as the standard says --------------------------------------------------------------------
 
 

@@ -25,9 +25,17 @@ from provenance.services import (
 )
 from storefront import cache as page_cache
 from tests.products.factories import BatchFactory, DeclarationFactory, ProductFactory, public_product
+from tests.provenance.factories import (
+    COCOA_GTIN,
+    ROASTED_GTIN,
+    Cocoa,
+    chain,
+    event,
+    quantity,
+    tamper,
+    transformation,
+)
 from tests.provenance.factories import epcis_document as document
-from tests.provenance.test_epcis_capture import _tamper
-from tests.provenance.test_lineage import COCOA_GTIN, ROASTED_GTIN, Cocoa, chain, event, quantity, transformation
 
 pytestmark = pytest.mark.django_db
 
@@ -194,7 +202,7 @@ def test_origins_say_the_records_verify(client, cocoa):
 def test_origins_warn_when_a_record_was_changed_after_it_was_recorded(client, cocoa):
     event = TraceEvent.objects.get(event_id=cocoa.fermenting["eventID"])
     forged = event.document | {"bizStep": "receiving"}
-    _tamper("UPDATE provenance_traceevent SET document = %s WHERE id = %s", [json.dumps(forged), event.pk])
+    tamper("UPDATE provenance_traceevent SET document = %s WHERE id = %s", [json.dumps(forged), event.pk])
 
     origins = section(get(client, cocoa.batch), "origins")
 

@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 import pytest
 from django.urls import reverse
 
@@ -54,7 +56,7 @@ def test_product_page_shows_risks_and_benefits_side_by_side(client, django_asser
     assert "Paid above the living wage." in body[benefits_at:]
     assert "Evidence revoked" in body
     assert "Compost the wrapper." in body
-    assert body.count("LOT-") == 3
+    assert body.count('<tr><td><a href="/batches/') == 3  # one row per batch
 
 
 def test_unpublished_product_is_hidden_from_strangers_and_shoppers(client, shopper):
@@ -89,3 +91,38 @@ def test_text_written_by_suppliers_is_escaped(client):
 def test_product_page_refuses_post(client):
     product = public_product()
     assert client.post(product.get_absolute_url()).status_code == 405
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_product_page_links_each_batch_to_its_page_and_qr_code_in_four_queries(
+    client, settings, django_assert_num_queries, count
+):
+    settings.RESOLVER_ROOT = "https://id.example.org"
+    product = public_product()
+    batches = [BatchFactory(product=product, lot=f"LOT-{n}") for n in range(count)]
+
+    with django_assert_num_queries(4):  # product with supplier, declarations, batches, history: whatever their number
+        body = client.get(product.get_absolute_url()).content.decode()
+
+    for batch in batches:
+        page = reverse("storefront:batch", kwargs={"batch_id": batch.pk})
+        uri = f"https://id.example.org/01/{product.gtin}/10/{batch.lot}"
+        assert f'<a href="{page}">{batch.lot}</a>' in body
+        assert f'href="{uri}/qr.svg"' in body
+        assert f'href="{uri}/qr.png"' in body
+        assert batch.lot in client.get(page).content.decode()
+        svg = client.get(urlsplit(f"{uri}/qr.svg").path)
+        png = client.get(urlsplit(f"{uri}/qr.png").path)
+        assert (svg.status_code, svg["Content-Type"]) == (200, "image/svg+xml")
+        assert (png.status_code, png["Content-Type"]) == (200, "image/png")
+
+
+def test_product_page_links_the_qr_code_of_a_batch_without_gtin_by_its_reference(client, settings):
+    settings.RESOLVER_ROOT = "https://id.example.org"
+    product = public_product(gtin=None)
+    batch = BatchFactory(product=product, lot="NOGTIN-1")
+
+    body = client.get(product.get_absolute_url()).content.decode()
+
+    assert f'href="https://id.example.org/p/{product.internal_ref}/10/NOGTIN-1/qr.svg"' in body
+    assert f'href="{reverse("storefront:batch", kwargs={"batch_id": batch.pk})}"' in body

@@ -1,0 +1,252 @@
+"""What the storefront's pages show, composed from the other apps' selectors; the views only render it."""
+
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any
+from urllib.parse import unquote, urljoin
+
+from django.urls import reverse
+from django.utils.encoding import iri_to_uri
+
+from accounts.models import User
+from core.gs1 import batch_uri
+from products import selectors as catalog
+from products.models import Batch, Declaration, Product, Supplier
+from provenance import epcis
+from provenance.hashchain import chain_verified
+from provenance.lineage import Hop, Lineage, batch_lineage
+from provenance.models import Evidence
+from provenance.selectors import evidence_for_declarations, evidence_for_events
+from storefront import diagram
+
+# A canonical identifier (lineage's form) of a GTIN, with its lot if it has one.
+GTIN_LOT = re.compile(r"^https://id\.gs1\.org/01/(\d{14})(?:/10/([^/]+))?")
+CERTIFICATE_STATUS = {"valid": "Valid", "expired": "Expired", "revoked": "Revoked", "not_yet_valid": "Not yet valid"}
+
+
+@dataclass
+class Certificate:
+    """A piece of evidence and what it is cited for on this page."""
+
+    evidence: Evidence
+    declarations: list[Declaration] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.evidence.status()
+
+    @property
+    def status_label(self) -> str:
+        return CERTIFICATE_STATUS[self.status]
+
+    @property
+    def link(self) -> str:
+        return self.evidence.url or (self.evidence.document.url if self.evidence.document else "")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A raw material of the batch (what nothing recorded went into), with the step where it first appears."""
+
+    identifier: str
+    gtin: str  # with the lot, when the identifier is a GS1 batch; else both empty
+    lot: str
+    step: diagram.Step | None
+
+
+@dataclass(frozen=True)
+class MassBalance:
+    """A step that put out more than went in, in words a shopper reads."""
+
+    step: diagram.Step | None
+    inputs: str
+    outputs: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class BatchPage:
+    """Everything the batch page shows: the template's context."""
+
+    batch: Batch
+    product: Product
+    supplier: Supplier
+    canonical: str
+    digital_link: str
+    epcis_url: str
+    image_url: str
+    json_ld: dict[str, Any]  # schema.org Product
+    risks: list[tuple[Declaration, list[Certificate]]]  # each with the certificates cited for it
+    benefits: list[tuple[Declaration, list[Certificate]]]
+    fit: list[tuple[str, str]]
+    chain: list[diagram.Step]
+    chain_drawing: diagram.ChainDrawing | None
+    places: list[diagram.Place]
+    map_drawing: diagram.MapDrawing | None
+    countries: int
+    origins: list[Origin]
+    mass_balance: list[MassBalance]
+    records_verified: list[str]  # names of the suppliers along the chain whose hash chain verifies
+    records_broken: list[str]
+    certificates: list[Certificate]
+
+    def as_context(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class BatchLink:
+    """A batch as the product page lists it: with its page, its Digital Link and its QR code (served by the
+    resolver under the Digital Link)."""
+
+    batch: Batch
+    page_url: str
+    digital_link: str
+
+    @property
+    def qr_svg(self) -> str:
+        return f"{self.digital_link}/qr.svg"
+
+    @property
+    def qr_png(self) -> str:
+        return f"{self.digital_link}/qr.png"
+
+
+def product_batches(product: Product) -> list[BatchLink]:
+    """A product's batches with their links; no query when they were prefetched (products.selectors.product_detail)."""
+    return [
+        BatchLink(
+            batch=batch,
+            page_url=reverse("storefront:batch", kwargs={"batch_id": batch.pk}),
+            digital_link=batch_uri(batch),
+        )
+        for batch in product.batches.all()
+    ]
+
+
+def _certificates(
+    declarations: list[Declaration],
+    chain: list[diagram.Step],
+    hops: list[Hop],
+    for_declaration: dict[int, list[Evidence]],
+    for_event: dict[int, list[Evidence]],
+) -> list[Certificate]:
+    found: dict[int, Certificate] = {}
+    for declaration in declarations:
+        for evidence in for_declaration.get(declaration.pk, []):
+            found.setdefault(evidence.pk, Certificate(evidence)).declarations.append(declaration)
+    for step, hop in zip(chain, hops, strict=True):
+        for evidence in for_event.get(hop.event.pk, []):
+            found.setdefault(evidence.pk, Certificate(evidence)).steps.append(step.number)
+    return sorted(found.values(), key=lambda c: (c.evidence.title.lower(), c.evidence.pk))
+
+
+def _origins(lineage: Lineage, chain: list[diagram.Step], hops: list[Hop]) -> list[Origin]:
+    origins = []
+    for identifier in sorted(lineage.origins - {lineage.identifier or ""}):
+        first = next(
+            (
+                step
+                for step, hop in zip(chain, hops, strict=True)
+                if any(line.identifier == identifier for line in lineage.lines.get(hop.event.pk, ()))
+            ),
+            None,
+        )
+        match = GTIN_LOT.match(identifier)
+        gtin, lot = (match.group(1), unquote(match.group(2) or "")) if match else ("", "")
+        origins.append(Origin(identifier=identifier, gtin=gtin, lot=lot, step=first))
+    return sorted(origins, key=lambda origin: origin.step.number if origin.step else 0)
+
+
+def _mass_balance(lineage: Lineage, chain: list[diagram.Step], hops: list[Hop]) -> list[MassBalance]:
+    step_of = {hop.event.pk: step for step, hop in zip(chain, hops, strict=True)}
+    return [
+        MassBalance(
+            step=step_of.get(warning.event.pk),
+            inputs=format(warning.inputs.normalize(), "f"),
+            outputs=format(warning.outputs.normalize(), "f"),
+            unit=epcis.unit_label(warning.uom),
+        )
+        for warning in lineage.mass_balance
+    ]
+
+
+def _records(hops: list[Hop]) -> list[tuple[str, bool]]:
+    """(legal name, whether its hash chain verifies) of each supplier that recorded a step, by name."""
+    supplier_ids = {hop.event.supplier_id for hop in hops}
+    recorders = catalog.supplier_list().filter(pk__in=supplier_ids).values_list("pk", "legal_name")
+    return [(name, chain_verified(supplier_id=pk)) for pk, name in recorders.order_by("legal_name")]
+
+
+def batch_page(*, batch_id: int, viewer: User, origin: str) -> BatchPage | None:
+    """The batch page's data for a viewer (None if the batch is not theirs to see); `origin` (scheme://host/) makes
+    its links absolute."""
+    batch = catalog.batch_page(batch_id=batch_id, viewer=viewer)
+    if batch is None:
+        return None
+    product, supplier = batch.product, batch.product.supplier
+    lineage = batch_lineage(batch)
+    hops = lineage.chain_hops()
+    chain = diagram.steps(hops)
+    places = diagram.places(chain)
+
+    declarations = list(product.declarations.all())
+    for_declaration = evidence_for_declarations([d.pk for d in declarations]) if declarations else {}
+    for_event = evidence_for_events([hop.event.pk for hop in hops]) if hops else {}
+    certificates = _certificates(declarations, chain, hops, for_declaration, for_event)
+    by_evidence = {certificate.evidence.pk: certificate for certificate in certificates}
+    declared = [
+        (declaration, [by_evidence[evidence.pk] for evidence in for_declaration.get(declaration.pk, [])])
+        for declaration in declarations
+    ]
+    records = _records(hops)
+
+    canonical = iri_to_uri(urljoin(origin, reverse("storefront:batch", kwargs={"batch_id": batch.pk})))
+    image_url = iri_to_uri(urljoin(origin, product.image.url)) if product.image else ""
+    digital_link = batch_uri(batch)
+    json_ld: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "@id": digital_link,
+        "url": canonical,
+        "name": product.name,
+        "description": product.description,
+        "category": product.get_category_display(),
+        "sku": batch.lot,
+        "productionDate": batch.produced_on,
+        "brand": {"@type": "Brand", "name": supplier.legal_name},
+        "manufacturer": {"@type": "Organization", "name": supplier.legal_name},
+    }
+    if product.gtin:
+        json_ld["gtin14"] = product.gtin
+    if image_url:
+        json_ld["image"] = image_url
+    return BatchPage(
+        batch=batch,
+        product=product,
+        supplier=supplier,
+        canonical=canonical,
+        digital_link=digital_link,
+        epcis_url=reverse("api:batch-epcis", kwargs={"batch_id": batch.pk}),
+        image_url=image_url,
+        json_ld=json_ld,
+        risks=[pair for pair in declared if pair[0].kind == Declaration.Kind.RISK],
+        benefits=[pair for pair in declared if pair[0].kind == Declaration.Kind.BENEFIT],
+        fit=[
+            ("Use", product.use),
+            ("Care", product.care),
+            ("Repair", product.repair),
+            ("End of life", product.end_of_life),
+        ],
+        chain=chain,
+        chain_drawing=diagram.chain_drawing(chain),
+        places=places,
+        map_drawing=diagram.map_drawing(places),
+        countries=len({place.facility.country.code for place in places}),
+        origins=_origins(lineage, chain, hops),
+        mass_balance=_mass_balance(lineage, chain, hops),
+        records_verified=[name for name, verified in records if verified],
+        records_broken=[name for name, verified in records if not verified],
+        certificates=certificates,
+    )
