@@ -6,33 +6,10 @@ from django.urls import reverse
 from core import gs1
 from products.models import Batch, Product, Supplier, SupplierMember
 from tests.accounts.factories import PASSWORD, UserFactory
+from tests.products.dashboard_forms import product_form
 from tests.products.factories import BatchFactory, ProductFactory, SupplierMemberFactory, public_product
 
 pytestmark = pytest.mark.django_db
-
-NO_DECLARATIONS = {
-    "declarations-TOTAL_FORMS": "0",
-    "declarations-INITIAL_FORMS": "0",
-    "declarations-MIN_NUM_FORMS": "0",
-    "declarations-MAX_NUM_FORMS": "1000",
-}
-
-
-def product_form(product, **overrides):
-    data = {
-        "name": product.name,
-        "slug": product.slug,
-        "category": product.category,
-        "description": product.description,
-        "gtin": product.gtin or "",
-        "use": "",
-        "care": "",
-        "repair": "",
-        "end_of_life": "",
-        **NO_DECLARATIONS,
-    }
-    data.update(overrides)
-    return data
 
 
 def test_owner_sees_only_own_products_in_the_list(owner, other_supplier):
@@ -135,16 +112,7 @@ def test_publish_action_refuses_a_product_without_a_benefit(owner):
 def test_dashboard_refuses_to_delete_the_last_risk_of_a_public_product(owner):
     product = public_product(supplier=owner.supplier)
     risk, benefit = product.declarations.get(kind="risk"), product.declarations.get(kind="benefit")
-    data = product_form(product, **{"declarations-TOTAL_FORMS": "2", "declarations-INITIAL_FORMS": "2"})
-    for i, declaration in enumerate([risk, benefit]):
-        data |= {
-            f"declarations-{i}-id": declaration.pk,
-            f"declarations-{i}-product": product.pk,
-            f"declarations-{i}-kind": declaration.kind,
-            f"declarations-{i}-topic": declaration.topic,
-            f"declarations-{i}-statement": declaration.statement,
-            f"declarations-{i}-evidence_level": declaration.evidence_level,
-        }
+    data = product_form(product, declarations=[risk, benefit])
     data["declarations-0-DELETE"] = "on"
     response = owner.client.post(reverse("admin:products_product_change", args=[product.pk]), data)
     assert response.status_code == 200

@@ -10,8 +10,8 @@ from core.models import AuditEntry
 from products import services
 from products.models import Batch, Product, SupplierMember
 from tests.accounts.factories import UserFactory
+from tests.products.dashboard_forms import product_form
 from tests.products.factories import BatchFactory, ProductFactory, SupplierMemberFactory, public_product
-from tests.products.test_admin import product_form
 
 pytestmark = pytest.mark.django_db
 
@@ -52,18 +52,7 @@ def test_a_service_refusal_shows_on_the_field_it_is_about(operator, own_supplier
 def test_a_refused_inline_row_rolls_back_the_whole_page(owner):
     product = public_product(supplier=owner.supplier, name="Original name")
     risk, benefit = product.declarations.get(kind="risk"), product.declarations.get(kind="benefit")
-    data = product_form(
-        product, name="New name", **{"declarations-TOTAL_FORMS": "2", "declarations-INITIAL_FORMS": "2"}
-    )
-    for i, declaration in enumerate([risk, benefit]):
-        data |= {
-            f"declarations-{i}-id": declaration.pk,
-            f"declarations-{i}-product": product.pk,
-            f"declarations-{i}-kind": declaration.kind,
-            f"declarations-{i}-topic": declaration.topic,
-            f"declarations-{i}-statement": declaration.statement,
-            f"declarations-{i}-evidence_level": declaration.evidence_level,
-        }
+    data = product_form(product, declarations=[risk, benefit], name="New name")
     data["declarations-1-kind"] = "risk"  # the only benefit would become a risk: the gate refuses it
     response = owner.client.post(reverse("admin:products_product_change", args=[product.pk]), data)
     assert response.status_code == 200
@@ -77,16 +66,7 @@ def test_a_refused_inline_row_rolls_back_the_whole_page(owner):
 def test_replacing_the_only_risk_in_one_save_is_allowed(owner):
     product = public_product(supplier=owner.supplier)
     risk, benefit = product.declarations.get(kind="risk"), product.declarations.get(kind="benefit")
-    data = product_form(product, **{"declarations-TOTAL_FORMS": "3", "declarations-INITIAL_FORMS": "2"})
-    for i, declaration in enumerate([risk, benefit]):
-        data |= {
-            f"declarations-{i}-id": declaration.pk,
-            f"declarations-{i}-product": product.pk,
-            f"declarations-{i}-kind": declaration.kind,
-            f"declarations-{i}-topic": declaration.topic,
-            f"declarations-{i}-statement": declaration.statement,
-            f"declarations-{i}-evidence_level": declaration.evidence_level,
-        }
+    data = product_form(product, declarations=[risk, benefit], extra=1)
     data |= {"declarations-0-DELETE": "on", "declarations-0-reason": "The nut line closed."}
     data |= {
         "declarations-2-product": product.pk,
