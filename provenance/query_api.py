@@ -32,6 +32,8 @@ def _list(description: str) -> str:
 
 
 IDENTIFIER_VALUES = "EPC URNs or GS1 Digital Link URIs (the same object matches in either form)"
+# The Accept header chooses JSON or JSON-LD; DRF's ?format= override still works but is not part of the interface.
+NO_FORMAT = OpenApiParameter("format", exclude=True)
 QUERY_PARAMETERS = [
     OpenApiParameter("eventType", str, description=_list("ObjectEvent, AggregationEvent, TransactionEvent, …")),
     *(
@@ -120,7 +122,7 @@ class EventQueryView(JSONErrorsMixin, APIView):
         '`Link: <url>; rel="next"` header; the last page has none. An unknown parameter or a malformed value is a '
         "400 naming it. Public: no credentials needed.",
         operation_id="epcis_events_query",
-        parameters=QUERY_PARAMETERS,
+        parameters=[*QUERY_PARAMETERS, NO_FORMAT],
         responses={200: OpenApiTypes.OBJECT},
         tags=["epcis"],
     )
@@ -167,7 +169,10 @@ class EventDetailView(JSONErrorsMixin, APIView):
         description="The event as JSON-LD, exactly as captured (plus its recordTime and error declaration). The "
         "eventID is percent-encoded in the path (it may contain `/`, `:`, `;` and `?`).",
         operation_id="epcis_event_retrieve",
-        parameters=[OpenApiParameter("event_id", str, OpenApiParameter.PATH, description="The eventID, encoded.")],
+        parameters=[
+            OpenApiParameter("event_id", str, OpenApiParameter.PATH, description="The eventID, encoded."),
+            NO_FORMAT,
+        ],
         responses={200: OpenApiTypes.OBJECT},
         tags=["epcis"],
     )
