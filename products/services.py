@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from core.audit import audit_record, changes_between, snapshot
+from core.changes import assign_changes, save_changes
 from products.models import Batch, Declaration, Product, Supplier, SupplierMember
 
 
@@ -81,28 +82,6 @@ DECLARATION_HISTORY_FIELDS = ("kind", "topic", "statement", "evidence_level", "e
 batch_references: list[Callable[[Batch], bool]] = []
 
 
-def _assign(instance: models.Model, changes: dict[str, Any], allowed: frozenset[str]) -> list[str]:
-    """Set the given fields; return the names of those whose value changed. Unknown fields are an error."""
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
-    changed = []
-    for field, value in changes.items():
-        if getattr(instance, field) != value:
-            setattr(instance, field, value)
-            changed.append(field)
-    return changed
-
-
-def _save_changed(instance: models.Model, changed: list[str]) -> None:
-    """Validate the whole row, then write only the changed columns (and any auto_now column)."""
-    instance.full_clean()
-    if not changed:
-        return
-    auto_now = [f.name for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)]
-    instance.save(update_fields=sorted({*changed, *auto_now}))
-
-
 def _unique_slug(queryset: models.QuerySet[Any], text: str, exclude_pk: int | None = None) -> str:
     base = slugify(text)[:70] or "item"
     taken = set(queryset.exclude(pk=exclude_pk).filter(slug__startswith=base).values_list("slug", flat=True))
@@ -121,7 +100,7 @@ def supplier_create(
 ) -> Supplier:
     """Register a supplier (operators do this), optionally with its first owner."""
     supplier = Supplier(legal_name=legal_name, country=country)
-    _assign(supplier, dict(profile), SUPPLIER_PROFILE_FIELDS)
+    assign_changes(supplier, dict(profile), SUPPLIER_PROFILE_FIELDS)
     supplier.slug = slug or _unique_slug(Supplier.objects.all(), legal_name)
     supplier.full_clean()
     supplier.save()
@@ -133,7 +112,7 @@ def supplier_create(
 @transaction.atomic
 def supplier_update(*, supplier: Supplier, **changes: Unpack[SupplierProfile]) -> Supplier:
     """Change a supplier's public profile. Status is not part of it: see supplier_status_set."""
-    _save_changed(supplier, _assign(supplier, dict(changes), SUPPLIER_PROFILE_FIELDS))
+    save_changes(supplier, assign_changes(supplier, dict(changes), SUPPLIER_PROFILE_FIELDS))
     return supplier
 
 
@@ -240,7 +219,7 @@ def supplier_member_remove(*, member: SupplierMember, actor: User | None) -> Non
 def product_create(*, supplier: Supplier, name: str, category: str, **fields: Unpack[ProductDetails]) -> Product:
     """Add an unpublished product to a supplier's catalog."""
     product = Product(supplier=supplier, name=name, category=category)
-    _assign(product, dict(fields), PRODUCT_FIELDS)
+    assign_changes(product, dict(fields), PRODUCT_FIELDS)
     if not product.slug:
         product.slug = _unique_slug(supplier.products.all(), product.name)
     product.full_clean()
@@ -251,11 +230,11 @@ def product_create(*, supplier: Supplier, name: str, category: str, **fields: Un
 @transaction.atomic
 def product_update(*, product: Product, **changes: Unpack[ProductFields]) -> Product:
     """Change a product's fields; only those that changed are written."""
-    changed = _assign(product, dict(changes), PRODUCT_FIELDS)
+    changed = assign_changes(product, dict(changes), PRODUCT_FIELDS)
     if not product.slug:
         product.slug = _unique_slug(product.supplier.products.all(), product.name, exclude_pk=product.pk)
         changed.append("slug")
-    _save_changed(product, changed)
+    save_changes(product, changed)
     return product
 
 
@@ -337,7 +316,7 @@ def declaration_create(
 ) -> Declaration:  # fmt: skip
     """Declare a risk or a benefit of a product."""
     declaration = Declaration(product=product, kind=kind, topic=topic, statement=statement)
-    _assign(declaration, dict(fields), DECLARATION_FIELDS)
+    assign_changes(declaration, dict(fields), DECLARATION_FIELDS)
     declaration.full_clean()
     declaration.save()
     audit_record(
@@ -359,9 +338,9 @@ def declaration_update(
         raise ValidationError("A withdrawn declaration is kept as it was; declare a new one instead.")
     product = _lock(declaration.product)
     before = snapshot(declaration, DECLARATION_HISTORY_FIELDS)
-    changed = _assign(declaration, dict(changes), DECLARATION_FIELDS)
+    changed = assign_changes(declaration, dict(changes), DECLARATION_FIELDS)
     _check_gate_after(product, without=declaration.pk, extra_kind=declaration.kind)
-    _save_changed(declaration, changed)
+    save_changes(declaration, changed)
     if changed:
         audit_record(
             actor=actor,
@@ -408,7 +387,7 @@ def batch_create(
 @transaction.atomic
 def batch_update(*, batch: Batch, **changes: Unpack[BatchFields]) -> Batch:
     """Change a batch's fields; only those that changed are written."""
-    _save_changed(batch, _assign(batch, dict(changes), BATCH_FIELDS))
+    save_changes(batch, assign_changes(batch, dict(changes), BATCH_FIELDS))
     return batch
 
 

@@ -2,7 +2,7 @@
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from core import gs1, outbox
 from core.audit import audit_record, changes_between, snapshot
+from core.changes import assign_changes, save_changes
 from products.models import Batch, Supplier
 from provenance import epcis, hashchain, simple_events, tasks
 from provenance.models import Capture, ErrorDeclaration, EventLine, Evidence, Facility, TraceEvent
@@ -180,19 +181,6 @@ FACILITY_FIELDS = frozenset(FacilityFields.__annotations__) | {"name", "country"
 EVIDENCE_FIELDS = frozenset(EvidenceFields.__annotations__) | {"title", "issuer"}
 
 
-def _assign(instance: Any, changes: Mapping[str, Any], allowed: frozenset[str]) -> list[str]:
-    """Set the given fields; return the names of those whose value changed. Unknown fields are an error."""
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
-    changed = []
-    for field, value in changes.items():
-        if getattr(instance, field) != value:
-            setattr(instance, field, value)
-            changed.append(field)
-    return changed
-
-
 def facility_location_uri(*, gln: str) -> str:
     """The identifier events use for a facility: its GLN as a GS1 Digital Link, or else a UUID URN of its own."""
     return f"https://id.gs1.org/414/{gln}" if gln else f"urn:uuid:{uuid.uuid4()}"
@@ -202,7 +190,7 @@ def facility_location_uri(*, gln: str) -> str:
 def facility_create(*, owner: Supplier, name: str, country: str, **fields: Unpack[FacilityFields]) -> Facility:
     """Register a facility of a supplier's (or of its own suppliers')."""
     facility = Facility(owner=owner, name=name, country=country)
-    _assign(facility, fields, FACILITY_FIELDS)
+    assign_changes(facility, fields, FACILITY_FIELDS)
     if not facility.location_uri:
         facility.location_uri = facility_location_uri(gln=facility.gln)
     facility.full_clean()
@@ -213,10 +201,7 @@ def facility_create(*, owner: Supplier, name: str, country: str, **fields: Unpac
 @transaction.atomic
 def facility_update(*, facility: Facility, **changes: Unpack[FacilityChanges]) -> Facility:
     """Change a facility; its location_uri never changes (events name it). Only changed fields are written."""
-    changed = _assign(facility, changes, FACILITY_FIELDS - {"location_uri"})
-    facility.full_clean()
-    if changed:
-        facility.save(update_fields=changed)
+    save_changes(facility, assign_changes(facility, changes, FACILITY_FIELDS - {"location_uri"}))
     return facility
 
 
@@ -237,7 +222,7 @@ def evidence_create(
 ) -> Evidence:
     """Record a certificate, audit or test; an uploaded document's SHA-256 is computed here, never trusted."""
     evidence = Evidence(owner=owner, title=title, issuer=issuer)
-    _assign(evidence, fields, EVIDENCE_FIELDS)
+    assign_changes(evidence, fields, EVIDENCE_FIELDS)
     if evidence.document:
         evidence.sha256 = _file_sha256(evidence.document)
     evidence.full_clean()
