@@ -1,8 +1,10 @@
 """Platform-wide background jobs."""
 
+from typing import Any
+
 from celery import shared_task
 
-from core import health, idempotency, mail, outbox
+from core import health, idempotency, mail, outbox, pages
 
 
 @shared_task
@@ -41,3 +43,10 @@ def mail_send(
 ) -> None:
     """Send one e-mail now; queue mail with core.mail.mail_queue, which goes through the outbox."""
     mail.mail_send_now(subject=subject, body=body, to=to, from_email=from_email, html_body=html_body)
+
+
+@shared_task
+def pages_refresh(roots: list[list[Any]], safety: list[list[Any]]) -> int:
+    """After a commit (through the outbox): mark the pages its changes reach stale and render anew those people
+    have asked for (core.pages.refresh); returns how many were rendered."""
+    return pages.refresh([tuple(root) for root in roots], [tuple(root) for root in safety])

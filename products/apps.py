@@ -7,7 +7,8 @@ class ProductsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.dashboard import attention_provider
-        from products import attention
+        from products import attention, pages
 
         attention_provider(attention.drafts_missing_a_declaration)
         attention_provider(attention.public_declarations_running_out)
+        pages.register()

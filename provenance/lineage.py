@@ -56,8 +56,9 @@ _JSON_LIST_SQL = {
 }
 
 
-def _walk_sql() -> str:
+def _walk_sql(*, many: bool = False) -> str:
     line, event, errors = EventLine._meta.db_table, TraceEvent._meta.db_table, ErrorDeclaration._meta.db_table
+    start = _roots_sql() if many else "SELECT CAST(%(root)s AS TEXT)"
     # Written for the planners of both databases: every join is an equality on an indexed column, with no OR in a
     # join condition (one in the sibling join made both planners scan a table once per step: quadratic in depth).
     # - CAST to TEXT on both sides: PostgreSQL wants one column type in both terms of a recursive CTE.
@@ -65,7 +66,7 @@ def _walk_sql() -> str:
     #   (instead of every other event without one), and COALESCE then falls back to the event itself.
     return f"""
         WITH RECURSIVE walk(identifier) AS (
-            SELECT CAST(%(root)s AS TEXT)
+            {start}
             UNION
             SELECT CAST(next_line.identifier AS TEXT)
             FROM walk
@@ -101,6 +102,33 @@ def walk(root: str, direction: tuple[str, str]) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(_walk_sql(), params)
         return {identifier for (identifier,) in cursor.fetchall()} - {root}
+
+
+def _roots_sql() -> str:
+    # The walk's start: every identifier of a JSON list, one parameter.
+    if connection.vendor == "postgresql":
+        return "SELECT CAST(value AS TEXT) FROM json_array_elements_text(%(roots)s::json) AS value"
+    return "SELECT CAST(value AS TEXT) FROM json_each(%(roots)s)"
+
+
+def walk_from(roots: Iterable[str], direction: tuple[str, str]) -> set[str]:
+    """Every identifier reachable from any of `roots` in one direction, roots included: one query however many."""
+    roots = sorted(set(roots))
+    if not roots:
+        return set()
+    from_role, to_role = direction
+    params = {
+        "roots": json.dumps(roots),
+        "transformation": EventType.TRANSFORMATION,
+        "aggregation": EventType.AGGREGATION,
+        "from_role": from_role,
+        "to_role": to_role,
+        "parent": Role.PARENT,
+        "child": Role.CHILD,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_walk_sql(many=True), params)
+        return {identifier for (identifier,) in cursor.fetchall()} | set(roots)
 
 
 def _any_of(values: Iterable[str]) -> RawSQL | list[str]:

@@ -282,8 +282,16 @@ SPECTACULAR_SETTINGS = {
 # GS1 Digital Link resolver: the root that QR codes encode (https://id.example.org in production). The demo and
 # development use the local server itself.
 RESOLVER_ROOT = env("RESOLVER_ROOT", "http://127.0.0.1:8000").rstrip("/")
-# How long a rendered public batch page is cached (it is also invalidated whenever what it shows changes).
+# Public pages (core/pages.py): how long a rendered page is kept (0: not cached; it is also marked stale whenever
+# something it shows changes), how long a part of one that changes rarely is kept (a batch's trace section: 0 turns
+# it off), for how many seconds after a change a stale copy may still be served while its new render is on its way
+# (never after a safety change), and whether a worker renders changed pages again before anyone asks (at most
+# PAGE_RENDER_AHEAD_MAX per commit, the pages in the cache first).
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+PAGE_PART_CACHE_SECONDS = env_int("PAGE_PART_CACHE_SECONDS", 3600)
+PAGE_STALE_SECONDS = env_int("PAGE_STALE_SECONDS", 5)
+PAGE_RENDER_AHEAD = env_bool("PAGE_RENDER_AHEAD", True)
+PAGE_RENDER_AHEAD_MAX = env_int("PAGE_RENDER_AHEAD_MAX", 200)
 
 # The largest EPCIS document /epcis/capture accepts, in bytes (a 10,000-event document is about 8 MB).
 EPCIS_CAPTURE_MAX_BYTES = env_int("EPCIS_CAPTURE_MAX_BYTES", 20_000_000)

@@ -8,7 +8,6 @@ from urllib.parse import unquote, urljoin
 from django.urls import reverse
 from django.utils.encoding import iri_to_uri
 
-from accounts.models import User
 from core.gs1 import batch_uri
 from products import selectors as catalog
 from products.models import Batch, Declaration, Product, Supplier
@@ -66,8 +65,31 @@ class MassBalance:
 
 
 @dataclass(frozen=True)
+class BatchTrace:
+    """The batch page's section on where it comes from: what changes only when its lineage does (an event, a
+    facility, evidence cited for a step, a supplier along the chain), so it is cached apart from the rest."""
+
+    batch: Batch
+    product: Product
+    epcis_url: str
+    chain: list[diagram.Step]
+    chain_drawing: diagram.ChainDrawing | None
+    places: list[diagram.Place]
+    map_drawing: diagram.MapDrawing | None
+    countries: int
+    origins: list[Origin]
+    mass_balance: list[MassBalance]
+    records_verified: list[str]  # names of the suppliers along the chain whose hash chain verifies
+    records_broken: list[str]
+    steps: list[tuple[int, int]]  # (trace event pk, step number): what the page's certificates are cited for
+
+    def as_context(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
 class BatchPage:
-    """Everything the batch page shows: the template's context."""
+    """Everything else the batch page shows: the template's context around the trace section."""
 
     batch: Batch
     product: Product
@@ -80,15 +102,6 @@ class BatchPage:
     risks: list[tuple[Declaration, list[Certificate]]]  # each with the certificates cited for it
     benefits: list[tuple[Declaration, list[Certificate]]]
     fit: list[tuple[str, str]]
-    chain: list[diagram.Step]
-    chain_drawing: diagram.ChainDrawing | None
-    places: list[diagram.Place]
-    map_drawing: diagram.MapDrawing | None
-    countries: int
-    origins: list[Origin]
-    mass_balance: list[MassBalance]
-    records_verified: list[str]  # names of the suppliers along the chain whose hash chain verifies
-    records_broken: list[str]
     certificates: list[Certificate]
 
     def as_context(self) -> dict[str, Any]:
@@ -127,8 +140,7 @@ def product_batches(product: Product) -> list[BatchLink]:
 
 def _certificates(
     declarations: list[Declaration],
-    chain: list[diagram.Step],
-    hops: list[Hop],
+    steps: list[tuple[int, int]],
     for_declaration: dict[int, list[Evidence]],
     for_event: dict[int, list[Evidence]],
 ) -> list[Certificate]:
@@ -136,9 +148,9 @@ def _certificates(
     for declaration in declarations:
         for evidence in for_declaration.get(declaration.pk, []):
             found.setdefault(evidence.pk, Certificate(evidence)).declarations.append(declaration)
-    for step, hop in zip(chain, hops, strict=True):
-        for evidence in for_event.get(hop.event.pk, []):
-            found.setdefault(evidence.pk, Certificate(evidence)).steps.append(step.number)
+    for event_id, number in steps:
+        for evidence in for_event.get(event_id, []):
+            found.setdefault(evidence.pk, Certificate(evidence)).steps.append(number)
     return sorted(found.values(), key=lambda c: (c.evidence.title.lower(), c.evidence.pk))
 
 
@@ -160,15 +172,17 @@ def _origins(lineage: Lineage, chain: list[diagram.Step], hops: list[Hop]) -> li
 
 
 def _mass_balance(lineage: Lineage, chain: list[diagram.Step], hops: list[Hop]) -> list[MassBalance]:
+    """The warnings about steps of this chain (not about what was later made from the batch)."""
     step_of = {hop.event.pk: step for step, hop in zip(chain, hops, strict=True)}
     return [
         MassBalance(
-            step=step_of.get(warning.event.pk),
+            step=step_of[warning.event.pk],
             inputs=format(warning.inputs.normalize(), "f"),
             outputs=format(warning.outputs.normalize(), "f"),
             unit=epcis.unit_label(warning.uom),
         )
         for warning in lineage.mass_balance
+        if warning.event.pk in step_of
     ]
 
 
@@ -179,28 +193,44 @@ def _records(hops: list[Hop]) -> list[tuple[str, bool]]:
     return [(name, chain_verified(supplier_id=pk)) for pk, name in recorders.order_by("legal_name")]
 
 
-def batch_page(*, batch_id: int, viewer: User, origin: str) -> BatchPage | None:
-    """The batch page's data for a viewer (None if the batch is not theirs to see); `origin` (scheme://host/) makes
-    its links absolute."""
-    batch = catalog.batch_page(batch_id=batch_id, viewer=viewer)
-    if batch is None:
-        return None
-    product, supplier = batch.product, batch.product.supplier
+def batch_trace(batch: Batch) -> BatchTrace:
+    """The trace section of a batch's page (a batch from products.selectors.batch_page)."""
     lineage = batch_lineage(batch)
     hops = lineage.chain_hops()
     chain = diagram.steps(hops)
     places = diagram.places(chain)
+    records = _records(hops)
+    return BatchTrace(
+        batch=batch,
+        product=batch.product,
+        epcis_url=reverse("api:batch-epcis", kwargs={"batch_id": batch.pk}),
+        chain=chain,
+        chain_drawing=diagram.chain_drawing(chain),
+        places=places,
+        map_drawing=diagram.map_drawing(places),
+        countries=len({place.facility.country.code for place in places}),
+        origins=_origins(lineage, chain, hops),
+        mass_balance=_mass_balance(lineage, chain, hops),
+        records_verified=[name for name, verified in records if verified],
+        records_broken=[name for name, verified in records if not verified],
+        steps=[(hop.event.pk, step.number) for step, hop in zip(chain, hops, strict=True)],
+    )
 
+
+def batch_page(*, batch: Batch, origin: str, steps: list[tuple[int, int]]) -> BatchPage:
+    """The rest of a batch's page (a batch from products.selectors.batch_page, which checks who may see it), around
+    its trace section, whose `steps` say what its certificates are cited for; `origin` (scheme://host/) makes its
+    links absolute."""
+    product, supplier = batch.product, batch.product.supplier
     declarations = list(product.declarations.all())
     for_declaration = evidence_for_declarations([d.pk for d in declarations]) if declarations else {}
-    for_event = evidence_for_events([hop.event.pk for hop in hops]) if hops else {}
-    certificates = _certificates(declarations, chain, hops, for_declaration, for_event)
+    for_event = evidence_for_events([event_id for event_id, _ in steps]) if steps else {}
+    certificates = _certificates(declarations, steps, for_declaration, for_event)
     by_evidence = {certificate.evidence.pk: certificate for certificate in certificates}
     declared = [
         (declaration, [by_evidence[evidence.pk] for evidence in for_declaration.get(declaration.pk, [])])
         for declaration in declarations
     ]
-    records = _records(hops)
 
     canonical = iri_to_uri(urljoin(origin, reverse("storefront:batch", kwargs={"batch_id": batch.pk})))
     image_url = iri_to_uri(urljoin(origin, product.image.url)) if product.image else ""
@@ -239,14 +269,5 @@ def batch_page(*, batch_id: int, viewer: User, origin: str) -> BatchPage | None:
             ("Repair", product.repair),
             ("End of life", product.end_of_life),
         ],
-        chain=chain,
-        chain_drawing=diagram.chain_drawing(chain),
-        places=places,
-        map_drawing=diagram.map_drawing(places),
-        countries=len({place.facility.country.code for place in places}),
-        origins=_origins(lineage, chain, hops),
-        mass_balance=_mass_balance(lineage, chain, hops),
-        records_verified=[name for name, verified in records if verified],
-        records_broken=[name for name, verified in records if not verified],
         certificates=certificates,
     )

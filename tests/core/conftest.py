@@ -50,7 +50,7 @@ def brokered(monkeypatch):
 @pytest.fixture
 def redis_down(settings, monkeypatch):
     """REDIS_URL and CELERY_BROKER_URL pointing at a port where nothing listens, as in an outage."""
-    from storefront import cache as page_cache
+    from core import pages
     from tests.socialbiz.processes import free_port
 
     url = f"redis://127.0.0.1:{free_port()}/12"  # a port just released: nothing listens there
@@ -62,7 +62,7 @@ def redis_down(settings, monkeypatch):
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},  # as socialbiz/settings.py
         }
     }
-    monkeypatch.setattr(page_cache, "_cache_down_until", 0.0)  # restored afterwards: later tests get their cache
+    monkeypatch.setattr(pages, "_cache_down_until", 0.0)  # restored afterwards: later tests get their cache
     with celery_broker(url), celery_eager(False):
         yield url
 

@@ -23,14 +23,12 @@ from provenance.services import (
     evidence_revoke,
     facility_create,
 )
-from storefront import cache as page_cache
 from tests.products.factories import BatchFactory, DeclarationFactory, ProductFactory, public_product
 from tests.provenance.factories import (
     COCOA_GTIN,
     ROASTED_GTIN,
     Cocoa,
     chain,
-    event,
     quantity,
     tamper,
     transformation,
@@ -404,137 +402,6 @@ def test_page_query_counts_at_depth_2_and_30_are_equal(client, own_supplier, oth
         counts.append(len(queries))
 
     assert counts[0] == counts[1] == PAGE_QUERIES
-
-
-# Speed: the cache
-
-
-class CountingCache:
-    """The cache, counting what the page asks of it."""
-
-    def __init__(self, cache) -> None:
-        self.cache, self.calls = cache, []
-
-    def __getattr__(self, name: str):
-        operation = getattr(self.cache, name)
-
-        def counted(*args, **kwargs):
-            self.calls.append(name)
-            return operation(*args, **kwargs)
-
-        return counted
-
-
-class BrokenCache:
-    """A cache server that is down."""
-
-    def __getattr__(self, name: str):
-        def fail(*args, **kwargs):
-            raise ConnectionError("Redis is down")
-
-        return fail
-
-
-def test_a_warm_page_costs_no_query_and_one_cache_round_trip(client, cocoa, django_assert_num_queries, monkeypatch):
-    first = get(client, cocoa.batch)
-    counting = CountingCache(page_cache.cache)
-    monkeypatch.setattr(page_cache, "cache", counting)
-
-    with django_assert_num_queries(0):
-        response = client.get(page_url(cocoa.batch))
-
-    assert response.content.decode() == first
-    assert counting.calls == ["get_many"]  # the content version and the page together
-    assert response["Cache-Control"] == "public, max-age=60"
-
-
-def test_the_item_line_is_added_to_the_cached_page(client, cocoa, django_assert_num_queries):
-    get(client, cocoa.batch)
-
-    with django_assert_num_queries(0):
-        assert "Item <strong>A-2</strong>" in get(client, cocoa.batch, serial="A-2")
-
-
-def test_cached_page_changes_when_a_declaration_changes(client, cocoa):
-    assert "Contains traces of nuts." in get(client, cocoa.batch)
-    risk = cocoa.product.declarations.get(kind="risk")
-
-    catalog.declaration_update(declaration=risk, **{"statement": "Made on a line that also handles peanuts."})
-
-    body = get(client, cocoa.batch)
-    assert "Made on a line that also handles peanuts." in body
-    assert "Contains traces of nuts." not in body
-
-
-def test_cached_page_changes_when_an_event_is_captured(client, cocoa):
-    assert "Where it comes from: 9 steps" in get(client, cocoa.batch)
-
-    seen = event("ObjectEvent", 200, action="OBSERVE", bizStep="retail_selling", quantityList=[quantity(cocoa.bar, 10)])
-    capture_document(supplier=cocoa.product.supplier, submitted_by=None, document=document(seen))
-
-    body = get(client, cocoa.batch)
-    assert "Where it comes from: 10 steps" in body
-    assert "<strong>Sold</strong>" in body
-
-
-def test_cached_page_changes_when_evidence_is_revoked_or_the_supplier_suspended(client, cocoa):
-    assert '<span class="status">Valid</span>' in section(get(client, cocoa.batch), "certificates")
-    audit = cocoa.product.supplier.evidence.get(title="Farm audit 2026")
-
-    evidence_revoke(evidence=audit, reason="Withdrawn by the auditor.")
-    catalog.supplier_status_set(supplier=cocoa.product.supplier, status="suspended", reason="Audit withdrawn.")
-
-    body = get(client, cocoa.batch)
-    assert "Withdrawn by the auditor." in section(body, "certificates")
-    assert "Audit withdrawn." in body
-
-
-def test_logged_in_people_get_a_fresh_private_page(cocoa, shopper, client):
-    get(client, cocoa.batch)  # cached for anonymous visitors
-
-    response = shopper.client.get(page_url(cocoa.batch))
-
-    assert response["Cache-Control"] == "private, no-cache"
-    assert "Log out" in response.content.decode()
-
-
-def test_the_page_answers_when_the_cache_is_down(client, cocoa, monkeypatch):
-    monkeypatch.setattr(page_cache, "cache", BrokenCache())
-    monkeypatch.setattr(page_cache, "_cache_down_until", 0.0)
-
-    body = get(client, cocoa.batch)
-    again = get(client, cocoa.batch)  # the cache is left alone for a few seconds: no second timeout
-
-    assert "Where it comes from: 9 steps" in body
-    assert again == body
-
-
-def test_a_page_is_cached_per_host_and_content_version(cocoa):
-    here = page_cache.batch_page_key(batch_id=cocoa.batch.pk, origin="http://testserver/")
-    assert page_cache.batch_page_key(batch_id=cocoa.batch.pk, origin="http://testserver/") == here
-    assert page_cache.batch_page_key(batch_id=cocoa.batch.pk, origin="https://other.example/") != here
-    version, _ = page_cache.page_get(here)
-    page_cache.page_set(here, version, "<p>rendered</p>")
-    assert page_cache.page_get(here) == (version, "<p>rendered</p>")
-
-    cocoa.product.declarations.first().save()  # any save of what the page shows
-
-    new_version, page = page_cache.page_get(here)
-    assert (new_version != version, page) == (True, None)
-
-
-def test_page_cache_seconds_0_turns_the_cache_off(client, cocoa, settings, monkeypatch):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    settings.PAGE_CACHE_SECONDS = 0
-    get(client, cocoa.batch)
-    counting = CountingCache(page_cache.cache)
-    monkeypatch.setattr(page_cache, "cache", counting)
-    with CaptureQueriesContext(connection) as queries:
-        get(client, cocoa.batch)
-    assert counting.calls == []  # the page cache is not even asked
-    assert len(queries) >= PAGE_QUERIES - 1  # rendered again
 
 
 # Size and assets
