@@ -20,6 +20,16 @@ the end), else Django's local-memory cache, which is per gunicorn worker. Databa
 DATABASE_URL set, a throw-away PostgreSQL database (socialbiz_bench_batch_page, created and dropped here).
 Everything runs on 127.0.0.1, is bounded in time, and gunicorn is stopped at the end, even on error.
 
+Mixed scenario (`ratio_mixed`): the busy network of bench/busy_network.py (`--batches`, default 200, with
+demo-like chains across several suppliers) is added to the data, and a third gunicorn serves it as production does:
+the Redis cache, a Redis broker and a Celery worker beside it (solo pool), which renders changed pages ahead.
+The load reads the batch pages with a Zipf-like spread (a few hot, most cold: the page of rank r is read in
+proportion to 1/r) and makes one write for every 20 reads (bench/busy_network.write: captures, declaration edits
+and batch edits, spread over all suppliers and batches). It reports requests per second against the same minimal
+view, and the share of reads that had to render (X-Cache: miss) or got a stale copy (X-Cache: stale). It needs
+Redis: REDIS_URL, else redis://127.0.0.1:6379 if it answers (the broker uses database 13 there); without it the
+mixed scenario is skipped and says so.
+
 `--profile` also profiles one uncached and one cached request in-process (pyinstrument if installed, else cProfile).
 Prints `BENCH batch_page …` at the end. Usage: .venv/bin/python bench/batch_page.py [--seconds 10] [--profile]
 """
@@ -41,7 +51,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, Any
@@ -58,7 +68,10 @@ HOST = "127.0.0.1"
 BENCH_DATABASE = "socialbiz_bench_batch_page"
 CACHE_ON_SECONDS = 600
 MINIMAL_PATH = "/__minimal__"  # the minimal view in bench/batch_page_urls.py
-TARGET_WARM, TARGET_COLD = 0.5, 0.2
+TARGET_WARM, TARGET_COLD, TARGET_MIXED = 0.7, 0.06, 0.5
+MIXED_WRITE_EVERY = 21  # 20 reads, then one write
+MIXED_BROKER_DB = 13
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 
 # --- the database -------------------------------------------------------------------------------------------------
@@ -168,14 +181,12 @@ class Gunicorn:
 
 
 def configure() -> None:
-    """Serve bench/batch_page_urls.py (the project's URLs and the minimal view) and, with a shared cache, give this
-    run's cache keys their own prefix (BENCH_CACHE_KEY_PREFIX), so that they never meet another database's pages.
-    Everything else is the project's settings, unchanged. Call before the first request."""
+    """Serve bench/batch_page_urls.py (the project's URLs, the minimal view and the mixed scenario's writes).
+    Everything else is the project's settings, unchanged (with a shared cache, this run's keys get their own
+    CACHE_KEY_PREFIX, so that they never meet another database's pages). Call before the first request."""
     from django.conf import settings
 
     settings.ROOT_URLCONF = "batch_page_urls"
-    if prefix := os.environ.get("BENCH_CACHE_KEY_PREFIX"):
-        settings.CACHES["default"]["KEY_PREFIX"] = prefix
 
 
 def wsgi() -> Any:
@@ -198,15 +209,65 @@ class Load:
     p99_ms: float
     requests: int
     errors: int  # non-2xx answers, socket errors and timeouts
+    cache: dict[str, int] = field(default_factory=dict)  # X-Cache answers counted (a path list only)
 
 
-def wrk_load(wrk: str, port: int, path: str, *, connections: int, seconds: float, warmup: float) -> Load:
+# wrk's script for a list of paths (one per line, WRITE for a write): each thread walks the list from its own place
+# and counts the X-Cache answers, which done() prints as one XCACHE line.
+WRK_PATHS_SCRIPT = r"""
+local threads = {}
+local serial = 0
+function setup(thread)
+  serial = serial + 1
+  thread:set("id", serial)
+  table.insert(threads, thread)
+end
+function init(args)
+  paths = {}
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  counter = id * 7919
+  hit, stale, miss, other = 0, 0, 0, 0
+end
+function request()
+  counter = counter + 1
+  local path = paths[(counter % #paths) + 1]
+  if path == "WRITE" then path = "/__bench_write__/w" .. id .. "-" .. counter .. "/" end
+  return wrk.format("GET", path)
+end
+function response(status, headers, body)
+  local state = headers["X-Cache"]
+  if state == "hit" then hit = hit + 1
+  elseif state == "stale" then stale = stale + 1
+  elseif state == "miss" then miss = miss + 1
+  else other = other + 1 end
+end
+function done(summary, latency, requests)
+  local total = {hit = 0, stale = 0, miss = 0, other = 0}
+  for _, thread in ipairs(threads) do
+    for name, _ in pairs(total) do total[name] = total[name] + thread:get(name) end
+  end
+  io.write(string.format("XCACHE hit=%d stale=%d miss=%d other=%d\n", total.hit, total.stale, total.miss, total.other))
+end
+"""
+
+
+def wrk_load(
+    wrk: str, port: int, path: str, *, connections: int, seconds: float, warmup: float, paths: Path | None = None
+) -> Load:
     url = f"http://{HOST}:{port}{path}"
     threads = str(max(1, min(connections, os.cpu_count() or 1)))
+    script: Path | None = None
+    if paths is not None:
+        script = paths.with_suffix(".lua")
+        script.write_text(WRK_PATHS_SCRIPT)
 
     def run(duration: float, latency: bool) -> str:
         command = [wrk, "-t", threads, "-c", str(connections), "-d", f"{max(1, round(duration))}s", "--timeout", "10s"]
+        if script is not None:
+            command += ["-s", str(script)]
         command += ["--latency", url] if latency else [url]
+        if paths is not None:
+            command += ["--", str(paths)]
         done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
         if done.returncode:
             raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
@@ -226,28 +287,41 @@ def wrk_load(wrk: str, port: int, path: str, *, connections: int, seconds: float
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     if socket_errors := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
         errors += sum(int(n) for n in socket_errors.groups())
-    return Load(float(rps.group(1)), percentiles[50.0], percentiles[99.0], int(total.group(1)), errors)
+    counted = re.search(r"^XCACHE (.*)$", out, re.MULTILINE)
+    cache = {name: int(n) for name, n in re.findall(r"(\w+)=(\d+)", counted.group(1))} if counted else {}
+    return Load(float(rps.group(1)), percentiles[50.0], percentiles[99.0], int(total.group(1)), errors, cache)
 
 
-def _client_process(port: int, path: str, threads: int, start_at: float, end_at: float) -> tuple[list[float], int]:
-    """In a child process: `threads` connections requesting `path` in a loop until `end_at` (wall clock); returns
-    the latencies (seconds) of the requests that completed in [start_at, end_at] and the errors in that window.
+def _client_process(
+    port: int, paths: list[str], threads: int, start_at: float, end_at: float
+) -> tuple[list[float], int, dict[str, int]]:
+    """In a child process: `threads` connections requesting `paths` in turn (each thread from its own place; WRITE
+    is a write) until `end_at` (wall clock); returns the latencies (seconds) of the requests that completed in
+    [start_at, end_at], the errors and the X-Cache answers in that window.
 
     gunicorn's sync workers close the connection after each response; http.client then reconnects by itself, as
     wrk does. Time spent waiting for this process's GIL counts as latency, one reason the fallback is rougher."""
     latencies: list[list[float]] = [[] for _ in range(threads)]
     errors = [0] * threads
+    counted: list[dict[str, int]] = [{} for _ in range(threads)]
 
     def loop(index: int) -> None:
         connection = http.client.HTTPConnection(HOST, port, timeout=10)
-        mine = latencies[index]
+        mine, states = latencies[index], counted[index]
+        step = (os.getpid() * 31 + index) * 7919
         while time.time() < end_at:
+            step += 1
+            path = paths[step % len(paths)]
+            if path == "WRITE":
+                path = f"/__bench_write__/p{os.getpid()}-{index}-{step}/"
             started = time.perf_counter()
+            state = "other"
             try:
                 connection.request("GET", path)
                 response = connection.getresponse()
                 response.read()
                 ok = 200 <= response.status < 300
+                state = response.getheader("X-Cache") or "other"
             except (OSError, http.client.HTTPException):
                 connection.close()
                 ok = False
@@ -255,6 +329,7 @@ def _client_process(port: int, path: str, threads: int, start_at: float, end_at:
             if start_at <= time.time() <= end_at:
                 if ok:
                     mine.append(elapsed)
+                    states[state] = states.get(state, 0) + 1
                 else:
                     errors[index] += 1
         connection.close()
@@ -264,7 +339,11 @@ def _client_process(port: int, path: str, threads: int, start_at: float, end_at:
         worker.start()
     for worker in workers:
         worker.join(timeout=max(0.0, end_at - time.time()) + 30)
-    return [x for mine in latencies for x in mine], sum(errors)
+    total: dict[str, int] = {}
+    for states in counted:
+        for state, n in states.items():
+            total[state] = total.get(state, 0) + n
+    return [x for mine in latencies for x in mine], sum(errors), total
 
 
 def percentile(ordered: Sequence[float], p: float) -> float:
@@ -273,23 +352,35 @@ def percentile(ordered: Sequence[float], p: float) -> float:
 
 
 def python_load(
-    pool: ProcessPoolExecutor, processes: int, port: int, path: str, *, connections: int, seconds: float, warmup: float
+    pool: ProcessPoolExecutor,
+    processes: int,
+    port: int,
+    path: str,
+    *,
+    connections: int,
+    seconds: float,
+    warmup: float,
+    paths: Path | None = None,
 ) -> Load:
     split = [connections // processes + (i < connections % processes) for i in range(processes)]
     start_at = time.time() + 0.5 + warmup  # the processes are already up (see run): half a second to start threads
     end_at = start_at + seconds
-    futures = [pool.submit(_client_process, port, path, n, start_at, end_at) for n in split if n]
+    targets = paths.read_text().split() if paths is not None else [path]
+    futures = [pool.submit(_client_process, port, targets, n, start_at, end_at) for n in split if n]
     latencies: list[float] = []
     errors = 0
+    cache: dict[str, int] = {}
     for future in futures:
-        mine, failed = future.result(timeout=end_at - time.time() + 60)
+        mine, failed, states = future.result(timeout=end_at - time.time() + 60)
         latencies += mine
         errors += failed
+        for state, n in states.items():
+            cache[state] = cache.get(state, 0) + n
     if not latencies:
         raise SystemExit(f"no request to {path} succeeded ({errors} errors)")
     latencies.sort()
     p50, p99 = percentile(latencies, 50) * 1e3, percentile(latencies, 99) * 1e3
-    return Load(len(latencies) / seconds, p50, p99, len(latencies), errors)
+    return Load(len(latencies) / seconds, p50, p99, len(latencies), errors, cache if paths is not None else {})
 
 
 def _noop() -> None:
@@ -336,6 +427,8 @@ def main() -> None:
         action="store_true",
         help="also profile one uncached and one cached request in-process (pyinstrument, else cProfile)",
     )
+    parser.add_argument("--batches", type=int, default=200, help="batches of the mixed scenario (default 200)")
+    parser.add_argument("--no-mixed", action="store_true", help="leave the mixed scenario out")
     args = parser.parse_args()
 
     wrk = shutil.which("wrk") if args.generator != "python" else None
@@ -353,6 +446,7 @@ def main() -> None:
             redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
         except redis.RedisError as error:  # the site would treat every cache call as a 1-second miss
             sys.exit(f"REDIS_URL is set but Redis does not answer: {error}")
+    mixed_redis = "" if args.no_mixed else redis_url or (DEFAULT_REDIS if redis_answers(DEFAULT_REDIS) else "")
 
     tmp = tempfile.TemporaryDirectory(prefix="socialbiz-bench-")
     os.environ.update(
@@ -380,25 +474,103 @@ def main() -> None:
                 servers=servers,
                 tmp=Path(tmp.name),
                 redis_url=redis_url,
+                mixed_redis=mixed_redis,
                 cache_prefix=cache_prefix,
                 database="postgresql" if server_url else "sqlite",
             )
     finally:
         for server in servers:
             server.stop()
-        if redis_url:
+        for url in {redis_url, mixed_redis} - {""}:
             import redis
 
             with suppress(redis.RedisError):
-                client = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
-                for key in client.scan_iter(match=f"{cache_prefix}:*", count=1000):
+                client = redis.Redis.from_url(url, socket_connect_timeout=2)
+                for key in client.scan_iter(match=f"{cache_prefix}*", count=1000):
                     client.delete(key)
+        if mixed_redis:
+            with suppress(redis.RedisError):  # the broker's database is this benchmark's own
+                redis.Redis.from_url(broker_url(mixed_redis), socket_connect_timeout=2).flushdb()
         if server_url:
             from django.db import connections
 
             connections.close_all()
             postgres_drop(server_url)
         tmp.cleanup()
+
+
+def redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def broker_url(redis_url: str) -> str:
+    """The mixed scenario's broker: database MIXED_BROKER_DB of the same Redis, which this benchmark empties."""
+    where = urlsplit(redis_url)
+    return f"{where.scheme}://{where.netloc}/{MIXED_BROKER_DB}"
+
+
+class Worker:
+    """A Celery worker (solo pool, as on a small server) in its own process group, for the mixed scenario."""
+
+    def __init__(self, *, env: dict[str, str], log_dir: Path) -> None:
+        self.env, self.log_path = env, log_dir / "celery-worker.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    def start(self) -> None:
+        executable = Path(sys.executable).with_name("celery")
+        command = [str(executable), "-A", "socialbiz", "worker", "--pool=solo", "--without-gossip", "--without-mingle"]
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(  # noqa: S603 - our own celery, fixed arguments
+            [*command, "--loglevel=warning"],
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def mixed_paths(batch_ids: list[int], tmp: Path, *, requests: int = 42_000) -> Path:
+    """The mixed scenario's requests, one per line: reads of batch pages with a Zipf-like spread (rank r read in
+    proportion to 1/r, ranks shuffled over the batches), and WRITE after every 20 reads."""
+    import random
+
+    from django.urls import reverse
+
+    rng = random.Random(9)
+    ranked = batch_ids[:]
+    rng.shuffle(ranked)
+    weights = [1 / rank for rank in range(1, len(ranked) + 1)]
+    reads = rng.choices([reverse("storefront:batch", args=[pk]) for pk in ranked], weights=weights, k=requests)
+    lines = []
+    for n, path in enumerate(reads, start=1):
+        lines.append(path)
+        if n % (MIXED_WRITE_EVERY - 1) == 0:
+            lines.append("WRITE")
+    target = tmp / "mixed-paths.txt"
+    target.write_text("\n".join(lines) + "\n")
+    return target
 
 
 def deepest_batch() -> tuple[Any, int, int]:
@@ -468,6 +640,7 @@ def run(
     servers: list[Gunicorn],
     tmp: Path,
     redis_url: str,
+    mixed_redis: str,
     cache_prefix: str,
     database: str,
 ) -> None:
@@ -484,6 +657,11 @@ def run(
         call_command("migrate", verbosity=0, stdout=quiet)
         call_command("seed_demo", verbosity=0, stdout=quiet)
         call_command("collectstatic", "--noinput", verbosity=0, stdout=quiet)
+    busy: list[int] = []
+    if mixed_redis:
+        import busy_network
+
+        busy = busy_network.build(args.batches).ids
     batch, upstream, hops = deepest_batch()
     if args.page == "batch":
         try:
@@ -522,20 +700,53 @@ def run(
 
     base_env = dict(os.environ)
     if redis_url:
-        base_env.update(REDIS_URL=redis_url, BENCH_CACHE_KEY_PREFIX=cache_prefix)
-    for name, seconds in (("cache-on", CACHE_ON_SECONDS), ("cache-off", 0)):
-        servers.append(
-            Gunicorn(name, env={**base_env, "PAGE_CACHE_SECONDS": str(seconds)}, workers=args.workers, log_dir=tmp)
+        base_env.update(REDIS_URL=redis_url, CACHE_KEY_PREFIX=cache_prefix)
+    # cache-on: pages cached; cache-off: pages rendered every time, their trace sections cached (a page made stale
+    # by a change to its product); uncached: nothing cached at all (a page never seen, or its chain just changed).
+    for name, page_seconds, part_seconds in (
+        ("cache-on", CACHE_ON_SECONDS, 3600),
+        ("cache-off", 0, 3600),
+        ("uncached", 0, 0),
+    ):
+        env = {**base_env, "PAGE_CACHE_SECONDS": str(page_seconds), "PAGE_PART_CACHE_SECONDS": str(part_seconds)}
+        servers.append(Gunicorn(name, env=env, workers=args.workers, log_dir=tmp))
+    worker: Worker | None = None
+    if mixed_redis:
+        env = {
+            **base_env,
+            "REDIS_URL": mixed_redis,
+            "CELERY_BROKER_URL": broker_url(mixed_redis),
+            "CACHE_KEY_PREFIX": f"{cache_prefix}-mixed",
+            "PAGE_CACHE_SECONDS": str(CACHE_ON_SECONDS),
+        }
+        servers.append(Gunicorn("mixed", env=env, workers=args.workers, log_dir=tmp))
+        worker = Worker(env=env, log_dir=tmp)
+        worker.start()
+        where = urlsplit(mixed_redis)
+        print(
+            f"mixed: {len(busy)} more batches on a busy network, Redis cache and broker at {where.hostname}:"
+            f"{where.port or 6379} (broker database {MIXED_BROKER_DB}), a Celery worker beside gunicorn"
+        )
+    else:
+        print(
+            "mixed: skipped (it needs Redis: set REDIS_URL, or run one on 127.0.0.1:6379)" if not args.no_mixed else ""
         )
     for server in servers:
         server.start()
     for server in servers:
         server.wait_ready()
-    warm_server, cold_server = servers
+    warm_server, cold_server, uncached_server = servers[:3]
     for server in servers:
         status, body = get(server.port, path)
         if status != 200 or b"<html" not in body.lower():
             raise SystemExit(f"gunicorn ({server.name}): {path} answered {status}:\n{server.log_tail()}")
+    paths = mixed_paths(busy, tmp) if mixed_redis else None
+    if paths is not None:
+        # A network that has been running: every page has been asked for once (the load then keeps them warm, or not).
+        from django.urls import reverse as url_for
+
+        for pk in busy:
+            get(servers[3].port, url_for("storefront:batch", args=[pk]), timeout=30)
 
     pool, processes = None, 0
     if wrk:
@@ -559,29 +770,36 @@ def run(
         f"gunicorn --workers {args.workers} (sync) on {HOST}"
     )
 
-    def load(server: Gunicorn, target: str) -> Load:
-        sizes = {"connections": args.connections, "seconds": args.seconds, "warmup": args.warmup}
+    def load(server: Gunicorn, target: str, paths: Path | None = None) -> Load:
+        sizes = {"connections": args.connections, "seconds": args.seconds, "warmup": args.warmup, "paths": paths}
         if wrk:
             return wrk_load(wrk, server.port, target, **sizes)
         assert pool is not None
         return python_load(pool, processes, server.port, target, **sizes)
 
+    scenarios = [
+        ("minimal", warm_server, MINIMAL_PATH, None),
+        ("warm", warm_server, path, None),
+        ("cold", cold_server, path, None),
+        ("uncached", uncached_server, path, None),
+    ]
+    if paths is not None:
+        scenarios.append(("mixed", servers[3], "/", paths))
+    scenarios.append(("minimal again", cold_server, MINIMAL_PATH, None))
     results: dict[str, Load] = {}
     try:
-        for name, server, target in (
-            ("minimal", warm_server, MINIMAL_PATH),
-            ("warm", warm_server, path),
-            ("cold", cold_server, path),
-            ("minimal again", cold_server, MINIMAL_PATH),
-        ):
-            results[name] = result = load(server, target)
+        for name, server, target, targets in scenarios:
+            results[name] = result = load(server, target, targets)
             print(
                 f"{name:14} {result.rps:8.0f} requests/s  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  "
                 f"({result.requests} requests, {result.errors} errors)"
+                + (f"  X-Cache {result.cache}" if result.cache else "")
             )
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        if worker is not None:
+            worker.stop()
     for server in servers:
         server.stop()
     if errors := sum(result.errors for result in results.values()):
@@ -591,15 +809,35 @@ def run(
     drift = abs(results["minimal"].rps - results["minimal again"].rps) / minimal
     if drift > 0.2:
         print(f"note: the baseline moved by {drift * 100:.0f} % between its two runs (a busy machine); run it again")
-    warm, cold = results["warm"], results["cold"]
-    ratio_warm, ratio_cold = warm.rps / minimal, cold.rps / minimal
-    for label, ratio, goal in (("warm", ratio_warm, TARGET_WARM), ("cold", ratio_cold, TARGET_COLD)):
-        verdict = "met" if ratio >= goal else f"MISSED by {(1 - ratio / goal) * 100:.0f} %"
-        print(f"ratio_{label} {ratio:.3f} (target ≥ {goal}): {verdict}")
+    warm, cold, uncached = results["warm"], results["cold"], results["uncached"]
+    ratio_warm, ratio_cold, ratio_uncached = warm.rps / minimal, cold.rps / minimal, uncached.rps / minimal
+    goals = [("warm", ratio_warm, TARGET_WARM), ("cold", ratio_cold, TARGET_COLD), ("uncached", ratio_uncached, None)]
+    mixed_fields = "ratio_mixed=n/a"
+    if "mixed" in results:
+        mixed = results["mixed"]
+        ratio_mixed = mixed.rps / minimal
+        reads = sum(n for state, n in mixed.cache.items() if state in ("hit", "stale", "miss")) or 1
+        writes = mixed.cache.get("other", 0)
+        goals.append(("mixed", ratio_mixed, TARGET_MIXED))
+        mixed_fields = (
+            f"rps_mixed={mixed.rps:.0f} ratio_mixed={ratio_mixed:.3f} "
+            f"mixed_rendered={mixed.cache.get('miss', 0) / reads:.3f} "
+            f"mixed_stale={mixed.cache.get('stale', 0) / reads:.3f} "
+            f"mixed_writes={writes} mixed_batches={len(busy)} "
+            f"p50_mixed_ms={mixed.p50_ms:.1f} p99_mixed_ms={mixed.p99_ms:.1f}"
+        )
+        print(
+            f"mixed: {reads} reads ({mixed.cache.get('miss', 0) / reads * 100:.1f} % rendered, "
+            f"{mixed.cache.get('stale', 0) / reads * 100:.1f} % stale copies) and {writes} writes"
+        )
+    for label, ratio, goal in goals:
+        verdict = "" if goal is None else ": met" if ratio >= goal else f": MISSED by {(1 - ratio / goal) * 100:.0f} %"
+        print(f"ratio_{label} {ratio:.3f}" + (f" (target ≥ {goal}){verdict}" if goal is not None else ""))
     print(
         "BENCH batch_page "
         f"generator={generator} rps_minimal={minimal:.0f} rps_warm={warm.rps:.0f} rps_cold={cold.rps:.0f} "
-        f"ratio_warm={ratio_warm:.3f} ratio_cold={ratio_cold:.3f} "
+        f"rps_uncached={uncached.rps:.0f} ratio_warm={ratio_warm:.3f} ratio_cold={ratio_cold:.3f} "
+        f"ratio_uncached={ratio_uncached:.3f} {mixed_fields} "
         f"p50_warm_ms={warm.p50_ms:.1f} p99_warm_ms={warm.p99_ms:.1f} "
         f"p50_cold_ms={cold.p50_ms:.1f} p99_cold_ms={cold.p99_ms:.1f} "
         f"page={args.page} db={database} cache={cache} queries_cold={queries_cold} queries_warm={queries_warm}"

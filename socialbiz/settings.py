@@ -145,7 +145,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "socialbiz",
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "socialbiz"),  # another for each site that shares the Redis
             # A Redis outage must not take the public pages down: fail fast, then treat it as a miss.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

@@ -1,0 +1,181 @@
+"""A busy network for bench/batch_page.py's mixed scenario: many batches with demo-like chains across suppliers,
+and the writes their suppliers make while shoppers read.
+
+`build(batches)` adds, beside seed_demo's data: 2 growers (5 farms each), 2 processors (2 mills each) and 2 makers
+(2 factories and a warehouse each), whose products (10 batches each, with a risk and a benefit) are made from a
+raw lot grown at a farm, processed at a mill into an intermediate lot, and made at a factory — with an ingredient
+lot that 10 batches share — then stored at the warehouse: 9 events by 3 suppliers for every batch, with evidence
+on the growers' harvests. `write(tag)` makes one write chosen by the tag: a capture of a new event on a batch's
+chain (by the supplier of that stage), an edit of a product's benefit, or an edit of a batch; the mix and the
+targets are spread over all suppliers and batches. Both go through the services, as the dashboard and the API do.
+"""
+
+import random
+import uuid
+import zlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+ROLES = ("grower", "processor", "maker")
+
+
+@dataclass(frozen=True)
+class Batches:
+    ids: list[int]  # the busy network's batches, in the order build() made them
+
+
+def _facility(owner, n: int, name: str, country: str, lat: float, long: float):
+    from provenance.services import facility_create
+    from tests.provenance.factories import gln
+
+    fields = {"name": name, "country": country, "latitude": Decimal(f"{lat:.4f}"), "longitude": Decimal(f"{long:.4f}")}
+    return facility_create(owner=owner, **fields, gln=gln(n))
+
+
+def build(batches: int = 200) -> Batches:
+    from core.gs1 import gtin_uri, gtin_with_check_digit
+    from provenance.models import TraceEvent
+    from provenance.services import capture_document, evidence_create
+    from tests.products.factories import BatchFactory, SupplierFactory, public_product
+    from tests.provenance.factories import epcis_document, event, quantity, transformation
+
+    rng = random.Random(20261201)
+    growers = [SupplierFactory(legal_name=f"Grower {n}", slug=f"grower-{n}", country="GH") for n in (1, 2)]
+    processors = [SupplierFactory(legal_name=f"Processor {n}", slug=f"processor-{n}", country="CI") for n in (1, 2)]
+    makers = [SupplierFactory(legal_name=f"Maker {n}", slug=f"maker-{n}", country="BE") for n in (1, 2)]
+    farms = [
+        _facility(grower, 500 + 10 * g + i, f"Farm {g}.{i}", "GH", 6 + i / 10, -1.5 - g / 10)
+        for g, grower in enumerate(growers)
+        for i in range(5)
+    ]
+    mills = [
+        _facility(processor, 600 + 10 * p + i, f"Mill {p}.{i}", "CI", 5.3 + i / 10, -4 - p / 10)
+        for p, processor in enumerate(processors)
+        for i in range(2)
+    ]
+    factories = {
+        maker.pk: [
+            _facility(maker, 700 + 10 * m + i, f"Factory {m}.{i}", "BE", 51 + i / 10, 4 + m / 10) for i in range(2)
+        ]
+        for m, maker in enumerate(makers)
+    }
+    warehouses = {
+        maker.pk: _facility(maker, 790 + m, f"Warehouse {m}", "NL", 52, 4.9) for m, maker in enumerate(makers)
+    }
+    audits = {
+        grower.pk: evidence_create(owner=grower, title="Farm audit", issuer="Certifier", url="https://c.example/audit")
+        for grower in growers
+    }
+
+    ids: list[int] = []
+    documents: dict[int, list[dict]] = {}
+    harvests: dict[int, list[str]] = {}
+    per_product = 10
+    for k in range(batches // per_product):
+        maker = makers[k % len(makers)]
+        product = public_product(supplier=maker, name=f"Busy product {k}", slug=f"busy-{k}")
+        raw_gtin = gtin_with_check_digit(f"963{k:09d}")
+        made_gtin = gtin_with_check_digit(f"964{k:09d}")
+        ingredient = gtin_uri(gtin_with_check_digit(f"965{k:09d}"), "SHARED")
+        for b in range(per_product):
+            batch = BatchFactory(product=product, lot=f"B{k}-{b}")
+            ids.append(batch.pk)
+            grower, processor = rng.choice(growers), rng.choice(processors)
+            farm = rng.choice([f for f in farms if f.owner_id == grower.pk])
+            mill = rng.choice([m for m in mills if m.owner_id == processor.pk])
+            factory, store = rng.choice(factories[maker.pk]), warehouses[maker.pk]
+            raw, made, bar = (
+                gtin_uri(raw_gtin, f"R{b}"),
+                gtin_uri(made_gtin, f"M{b}"),
+                gtin_uri(product.gtin, batch.lot),
+            )
+            hours = 24 * b
+            grown = event("ObjectEvent", hours, action="ADD", bizStep="commissioning", where=farm.location_uri,
+                          quantityList=[quantity(raw, 1000)])  # fmt: skip
+            documents.setdefault(grower.pk, []).append(grown)
+            harvests.setdefault(grower.pk, []).append(grown["eventID"])
+            documents[grower.pk].append(
+                event(
+                    "ObjectEvent",
+                    hours + 2,
+                    action="OBSERVE",
+                    bizStep="shipping",
+                    where=farm.location_uri,
+                    quantityList=[quantity(raw, 1000)],
+                )  # fmt: skip
+            )
+            documents.setdefault(processor.pk, []).extend([
+                event("ObjectEvent", hours + 8, action="OBSERVE", bizStep="receiving", where=mill.location_uri,
+                      quantityList=[quantity(raw, 1000)]),
+                transformation(hours + 10, [quantity(raw, 1000)], [quantity(made, 900)], where=mill.location_uri),
+                event("ObjectEvent", hours + 12, action="OBSERVE", bizStep="shipping", where=mill.location_uri,
+                      quantityList=[quantity(made, 900)]),
+            ])  # fmt: skip
+            documents.setdefault(maker.pk, []).extend([
+                event("ObjectEvent", hours + 30, action="OBSERVE", bizStep="receiving", where=factory.location_uri,
+                      quantityList=[quantity(made, 900)]),
+                transformation(hours + 32, [quantity(made, 900), quantity(ingredient, 10)], [quantity(bar, 1000)],
+                               where=factory.location_uri),
+                event("ObjectEvent", hours + 34, action="OBSERVE", bizStep="storing", where=store.location_uri,
+                      quantityList=[quantity(bar, 1000)]),
+            ])  # fmt: skip
+            if b == 0:
+                documents[grower.pk].append(
+                    event(
+                        "ObjectEvent",
+                        hours + 1,
+                        action="ADD",
+                        bizStep="commissioning",
+                        where=farm.location_uri,
+                        quantityList=[quantity(ingredient, 100)],
+                    )  # fmt: skip
+                )
+    suppliers = {s.pk: s for s in growers + processors + makers}
+    for supplier_id, events in documents.items():
+        capture_document(supplier=suppliers[supplier_id], submitted_by=None, document=epcis_document(*events))
+    for grower_id, event_ids in harvests.items():
+        audits[grower_id].events.add(*TraceEvent.objects.filter(event_id__in=event_ids[::3]))
+    return Batches(ids)
+
+
+def write(tag: str) -> str:
+    """One write of the mix, chosen by `tag` (the same tag, the same choice): what it did, in a word."""
+    from products import services as catalog
+    from products.models import Batch
+    from provenance.models import EventLine
+    from provenance.services import capture_document
+    from tests.provenance.factories import epcis_document, quantity
+
+    rng = random.Random(zlib.crc32(tag.encode()))
+    batches = list(Batch.objects.filter(product__slug__startswith="busy-").order_by("pk").values_list("pk", flat=True))
+    batch = Batch.objects.select_related("product__supplier").get(pk=rng.choice(batches))
+    kind = rng.choices(["capture", "declaration", "batch"], weights=[4, 3, 3])[0]
+    if kind == "capture":
+        # A new observation by one of the chain's suppliers, of what it handled for this batch.
+        from core.gs1 import gtin_uri
+        from provenance.lineage import UPSTREAM, walk
+
+        identifiers = sorted(
+            walk(gtin_uri(batch.product.gtin, batch.lot), UPSTREAM) | {gtin_uri(batch.product.gtin, batch.lot)}
+        )
+        identifier = rng.choice(identifiers)
+        line = EventLine.objects.filter(identifier=identifier).select_related("event__supplier").first()
+        supplier = line.event.supplier if line else batch.product.supplier
+        seen = {
+            "type": "ObjectEvent",
+            "eventID": f"urn:uuid:{uuid.uuid4()}",
+            "eventTime": "2026-06-01T10:00:00+00:00",
+            "eventTimeZoneOffset": "+00:00",
+            "action": "OBSERVE",
+            "bizStep": rng.choice(["inspecting", "storing", "sampling"]),
+            "quantityList": [quantity(identifier, 1)],
+        }
+        if line and line.event.biz_location:
+            seen["bizLocation"] = {"id": line.event.biz_location}
+        capture_document(supplier=supplier, submitted_by=None, document=epcis_document(seen))
+    elif kind == "declaration":
+        benefit = batch.product.declarations.current().filter(kind="benefit").first()
+        catalog.declaration_update(declaration=benefit, **{"statement": f"Paid above the living wage ({tag})."})
+    else:
+        catalog.batch_update(batch=batch, **{"quantity": rng.randint(100, 2000)})
+    return kind
