@@ -20,15 +20,16 @@ the end), else Django's local-memory cache, which is per gunicorn worker. Databa
 DATABASE_URL set, a throw-away PostgreSQL database (socialbiz_bench_batch_page, created and dropped here).
 Everything runs on 127.0.0.1, is bounded in time, and gunicorn is stopped at the end, even on error.
 
-Mixed scenario (`ratio_mixed`): the busy network of bench/busy_network.py (`--batches`, default 200, with
-demo-like chains across several suppliers) is added to the data, and a third gunicorn serves it as production does:
-the Redis cache, a Redis broker and a Celery worker beside it (solo pool), which renders changed pages ahead.
-The load reads the batch pages with a Zipf-like spread (a few hot, most cold: the page of rank r is read in
-proportion to 1/r) and makes one write for every 20 reads (bench/busy_network.write: captures, declaration edits
-and batch edits, spread over all suppliers and batches). It reports requests per second against the same minimal
-view, and the share of reads that had to render (X-Cache: miss) or got a stale copy (X-Cache: stale). It needs
-Redis: REDIS_URL, else redis://127.0.0.1:6379 if it answers (the broker uses database 13 there); without it the
-mixed scenario is skipped and says so.
+Mixed scenario (`ratio_mixed`): the busy network of bench/busy_network.py (`--batches`, default 200, with demo-like
+chains across several suppliers) is added to the data, and a third gunicorn serves it as production does: the Redis
+cache, a Redis broker and a Celery worker beside it (solo pool), which renders changed pages ahead. The load reads the
+batch pages with a Zipf-like spread (a few hot, most cold: the page of rank r is read in proportion to 1/r) and makes
+one write for every 20 reads, spread over other suppliers' data — a second busy network of `--batches`/2 batches and its
+own six suppliers (bench/busy_network.write: captures, declaration edits and batch edits): the pages read must stay
+warm, because nothing they show has changed. It reports requests per second against the same minimal view, and the share
+of reads that had to render (X-Cache: miss) or got a stale copy (X-Cache: stale). It needs Redis: REDIS_URL, else
+redis://127.0.0.1:6379 if it answers (the broker uses database 13 there); without it the mixed scenario is skipped and
+says so.
 
 `--profile` also profiles one uncached and one cached request in-process (pyinstrument if installed, else cProfile).
 Prints `BENCH batch_page …` at the end. Usage: .venv/bin/python bench/batch_page.py [--seconds 10] [--profile]
@@ -661,7 +662,8 @@ def run(
     if mixed_redis:
         import busy_network
 
-        busy = busy_network.build(args.batches).ids
+        busy = busy_network.build(args.batches, name="busy").ids
+        busy_network.build(args.batches // 2, name="writers", gln_base=1500)
     batch, upstream, hops = deepest_batch()
     if args.page == "batch":
         try:

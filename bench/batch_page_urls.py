@@ -15,7 +15,8 @@ def minimal(request: HttpRequest) -> HttpResponse:
 
 
 def write(request: HttpRequest, tag: str) -> HttpResponse:
-    """One write of the mixed scenario's mix (bench/busy_network.py), as a supplier's dashboard or API call makes it."""
+    """One write of the mixed scenario's mix (bench/busy_network.py, on the writers' network), as a supplier's
+    dashboard or API call makes it."""
     import busy_network
 
     return HttpResponse(busy_network.write(tag).encode(), content_type="text/plain")

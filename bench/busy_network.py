@@ -1,13 +1,14 @@
-"""A busy network for bench/batch_page.py's mixed scenario: many batches with demo-like chains across suppliers,
+"""Busy networks for bench/batch_page.py's mixed scenario: many batches with demo-like chains across suppliers,
 and the writes their suppliers make while shoppers read.
 
-`build(batches)` adds, beside seed_demo's data: 2 growers (5 farms each), 2 processors (2 mills each) and 2 makers
-(2 factories and a warehouse each), whose products (10 batches each, with a risk and a benefit) are made from a
-raw lot grown at a farm, processed at a mill into an intermediate lot, and made at a factory — with an ingredient
-lot that 10 batches share — then stored at the warehouse: 9 events by 3 suppliers for every batch, with evidence
-on the growers' harvests. `write(tag)` makes one write chosen by the tag: a capture of a new event on a batch's
-chain (by the supplier of that stage), an edit of a product's benefit, or an edit of a batch; the mix and the
-targets are spread over all suppliers and batches. Both go through the services, as the dashboard and the API do.
+`build(batches, name=…)` adds, beside seed_demo's data, a network of its own: 2 growers (5 farms each), 2 processors (2
+mills each) and 2 makers (2 factories and a warehouse each), whose products (10 batches each, with a risk and a benefit)
+are made from a raw lot grown at a farm, processed at a mill into an intermediate lot, and made at a factory — with an
+ingredient lot that 10 batches share — then stored at the warehouse: 9 events by 3 suppliers for every batch, with
+evidence on the growers' harvests. The mixed scenario reads one network's pages while the suppliers of another write:
+`write(tag, name=…)` makes one write on a network's data, chosen by the tag: a capture of a new event on a batch's chain
+(by the supplier of that stage), an edit of a product's benefit, or an edit of a batch; the mix and the targets are
+spread over all suppliers and batches. Both go through the services, as the dashboard and the API do.
 """
 
 import random
@@ -32,24 +33,32 @@ def _facility(owner, n: int, name: str, country: str, lat: float, long: float):
     return facility_create(owner=owner, **fields, gln=gln(n))
 
 
-def build(batches: int = 200) -> Batches:
+def build(batches: int = 200, *, name: str = "busy", gln_base: int = 500) -> Batches:
     from core.gs1 import gtin_uri, gtin_with_check_digit
     from provenance.models import TraceEvent
     from provenance.services import capture_document, evidence_create
     from tests.products.factories import BatchFactory, SupplierFactory, public_product
     from tests.provenance.factories import epcis_document, event, quantity, transformation
 
-    rng = random.Random(20261201)
-    growers = [SupplierFactory(legal_name=f"Grower {n}", slug=f"grower-{n}", country="GH") for n in (1, 2)]
-    processors = [SupplierFactory(legal_name=f"Processor {n}", slug=f"processor-{n}", country="CI") for n in (1, 2)]
-    makers = [SupplierFactory(legal_name=f"Maker {n}", slug=f"maker-{n}", country="BE") for n in (1, 2)]
+    rng = random.Random(zlib.crc32(name.encode()))
+    code = zlib.crc32(name.encode()) % 90 + 10  # keeps the GTINs of two networks apart
+
+    def supplier(role: str, n: int, country: str):
+        return SupplierFactory(
+            legal_name=f"{name.title()} {role} {n}", slug=f"{name}-{role.lower()}-{n}", country=country
+        )
+
+    growers = [supplier("Grower", n, "GH") for n in (1, 2)]
+    processors = [supplier("Processor", n, "CI") for n in (1, 2)]
+    makers = [supplier("Maker", n, "BE") for n in (1, 2)]
+    g0 = gln_base
     farms = [
-        _facility(grower, 500 + 10 * g + i, f"Farm {g}.{i}", "GH", 6 + i / 10, -1.5 - g / 10)
+        _facility(grower, g0 + 10 * g + i, f"Farm {g}.{i}", "GH", 6 + i / 10, -1.5 - g / 10)
         for g, grower in enumerate(growers)
         for i in range(5)
     ]
     mills = [
-        _facility(processor, 600 + 10 * p + i, f"Mill {p}.{i}", "CI", 5.3 + i / 10, -4 - p / 10)
+        _facility(processor, g0 + 100 + 10 * p + i, f"Mill {p}.{i}", "CI", 5.3 + i / 10, -4 - p / 10)
         for p, processor in enumerate(processors)
         for i in range(2)
     ]
@@ -73,10 +82,10 @@ def build(batches: int = 200) -> Batches:
     per_product = 10
     for k in range(batches // per_product):
         maker = makers[k % len(makers)]
-        product = public_product(supplier=maker, name=f"Busy product {k}", slug=f"busy-{k}")
-        raw_gtin = gtin_with_check_digit(f"963{k:09d}")
-        made_gtin = gtin_with_check_digit(f"964{k:09d}")
-        ingredient = gtin_uri(gtin_with_check_digit(f"965{k:09d}"), "SHARED")
+        product = public_product(supplier=maker, name=f"{name.title()} product {k}", slug=f"{name}-{k}")
+        raw_gtin = gtin_with_check_digit(f"963{code}{k:07d}")
+        made_gtin = gtin_with_check_digit(f"964{code}{k:07d}")
+        ingredient = gtin_uri(gtin_with_check_digit(f"965{code}{k:07d}"), "SHARED")
         for b in range(per_product):
             batch = BatchFactory(product=product, lot=f"B{k}-{b}")
             ids.append(batch.pk)
@@ -138,8 +147,9 @@ def build(batches: int = 200) -> Batches:
     return Batches(ids)
 
 
-def write(tag: str) -> str:
-    """One write of the mix, chosen by `tag` (the same tag, the same choice): what it did, in a word."""
+def write(tag: str, *, name: str = "writers") -> str:
+    """One write of the mix on network `name`'s data, chosen by `tag` (the same tag, the same choice): what it
+    did, in a word."""
     from products import services as catalog
     from products.models import Batch
     from provenance.models import EventLine
@@ -147,7 +157,9 @@ def write(tag: str) -> str:
     from tests.provenance.factories import epcis_document, quantity
 
     rng = random.Random(zlib.crc32(tag.encode()))
-    batches = list(Batch.objects.filter(product__slug__startswith="busy-").order_by("pk").values_list("pk", flat=True))
+    batches = list(
+        Batch.objects.filter(product__slug__startswith=f"{name}-").order_by("pk").values_list("pk", flat=True)
+    )
     batch = Batch.objects.select_related("product__supplier").get(pk=rng.choice(batches))
     kind = rng.choices(["capture", "declaration", "batch"], weights=[4, 3, 3])[0]
     if kind == "capture":

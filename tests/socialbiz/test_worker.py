@@ -150,3 +150,52 @@ def test_work_queued_while_redis_is_down_is_sent_when_it_is_back_and_done_once(t
     assert ran() == ["first", "second"]
     assert deliveries(": True") == 3
     assert logs[1].read_text(errors="replace").count("To: forgetful@example.org") == 1
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set: no Redis cache and broker to share")
+@pytest.mark.skipif(not database_is_postgres(), reason="the worker shares the test's database: needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_renders_the_changed_pages_ahead_and_only_those(tmp_path, settings, own_supplier, other_supplier):
+    from products import services as catalog
+    from tests.provenance.factories import Cocoa, chain
+
+    settings.PAGE_STALE_SECONDS = 600  # a stale copy until the worker's render lands: "hit" can only come from it
+    base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
+    broker = f"{base}/3"  # the tests empty the cache's database; the queue lives elsewhere
+    log = tmp_path / "worker.log"
+    db = connection.settings_dict
+    env = environment(
+        DATABASE_URL=f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        CELERY_BROKER_URL=broker,
+        CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
+        PAGE_STALE_SECONDS="600",
+    )
+    cocoa, theirs = Cocoa(own_supplier, other_supplier), chain(other_supplier, 2)
+    client = Client()
+
+    def visit(batch) -> tuple[str, str]:
+        response = client.get(reverse("storefront:batch", kwargs={"batch_id": batch.pk}))
+        return response["X-Cache"], response.content.decode()
+
+    for batch in (cocoa.batch, theirs):
+        assert visit(batch)[0] == "miss"
+        assert visit(batch)[0] == "hit"
+    worker = ["celery", "-A", "socialbiz", "worker", "--pool=solo", "--loglevel=info", "--without-gossip"]
+    with celery_broker(broker), celery_eager(False), running([*worker, "--without-mingle"], env, log):
+        risk = cocoa.product.declarations.get(kind="benefit")
+        catalog.declaration_update(declaration=risk, **{"statement": "Rendered by the worker."})
+        assert visit(cocoa.batch)[0] == "stale"
+
+        cached, body = wait_for(
+            lambda: (found := visit(cocoa.batch))[0] == "hit" and found,
+            seconds=60,
+            what="the worker to render the page again",
+            logs=[log],
+        )
+        assert "Rendered by the worker." in body
+        assert visit(theirs)[0] == "hit"  # another supplier's page was never stale
+    assert OutboxMessage.objects.filter(task_name="core.tasks.pages_refresh", state=State.DONE).exists()
+    with contextlib.suppress(redis.RedisError):
+        redis.Redis.from_url(broker).flushdb()
