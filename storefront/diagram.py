@@ -13,7 +13,11 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache, cached_property
 from typing import Any
+
+from django.utils.translation import get_language
+from django_countries.fields import Country
 
 from products.models import Declaration
 from provenance.lineage import Hop
@@ -62,6 +66,17 @@ CURRENT_LEVELS = (Level.THIRD_PARTY_VERIFIED, Level.DOCUMENTED, Level.SELF_DECLA
 LAPSED_LEVELS = (Level.REVOKED, Level.EXPIRED)
 
 
+def country_name(code: str) -> str:
+    """A country's name in the active language: looked up once per language (django-countries translates each
+    time it is asked, and a chain asks for every step and box)."""
+    return _country_name(code, get_language())
+
+
+@cache
+def _country_name(code: str, language: str | None) -> str:
+    return str(Country(code).name)
+
+
 def step_action(event: TraceEvent) -> str:
     """What happened at a step, in a word or two."""
     if event.type == TraceEvent.Type.TRANSFORMATION:
@@ -86,9 +101,9 @@ class Step:
     def place(self) -> str:
         return self.facility.name if self.facility else "Place not recorded"
 
-    @property
+    @cached_property
     def country(self) -> str:
-        return self.facility.country.name if self.facility else ""
+        return country_name(self.facility.country.code) if self.facility else ""
 
     @property
     def badge(self) -> str:
@@ -347,7 +362,7 @@ def map_drawing(points: Sequence[Place]) -> MapDrawing | None:
     for number in sorted(dot_of):
         if not route or route[-1] is not dot_of[number]:
             route.append(dot_of[number])
-    country_of = {place.number: place.facility.country.name for place, _ in located}
+    country_of = {place.number: country_name(place.facility.country.code) for place, _ in located}
     # Labels go over the dots; each where it covers no dot and no other label, if it can.
     taken = [(dot["x"] - 6, dot["y"] - 6, dot["x"] + 6, dot["y"] + 6) for dot in dots]
     labels = []
@@ -359,7 +374,7 @@ def map_drawing(points: Sequence[Place]) -> MapDrawing | None:
         x_text, y_text, end, box = _label_place(dot["x"], dot["y"], 7.5 * len(text), taken, height)
         taken.append(box)
         labels.append(Label(x=round(x_text, 1), y=round(y_text, 1), text=text, anchor_end=end))
-    countries = list(dict.fromkeys(place.facility.country.name for place, _ in located))
+    countries = list(dict.fromkeys(country_of[place.number] for place, _ in located))
     return MapDrawing(
         title=f"Map of the {len(located)} place{'s' if len(located) != 1 else ''} this batch went through",
         desc=f"Numbered dots in {', '.join(countries)}, joined in the order of the chain; the list next to it names "

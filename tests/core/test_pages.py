@@ -9,6 +9,7 @@ from django.db import transaction
 from core import pages
 from core.models import OutboxMessage
 from products import services as catalog
+from tests.core.conftest import celery_eager
 from tests.products.factories import BatchFactory, public_product
 from tests.provenance.factories import Cocoa
 
@@ -22,7 +23,7 @@ def fresh(django_capture_on_commit_callbacks):
     @contextlib.contextmanager
     def block():
         pages._pending.__dict__.clear()
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with celery_eager(True), django_capture_on_commit_callbacks(execute=True) as callbacks:
             yield callbacks
 
     return block

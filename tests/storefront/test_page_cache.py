@@ -15,6 +15,7 @@ from products import services as catalog
 from products.models import Batch
 from provenance.models import TraceEvent
 from provenance.services import capture_document, evidence_create, evidence_revoke, facility_update
+from tests.core.conftest import celery_eager
 from tests.products.factories import BatchFactory, public_product
 from tests.provenance.factories import Cocoa, chain, event, quantity, transformation
 from tests.provenance.factories import epcis_document as document
@@ -50,7 +51,7 @@ def committed(django_capture_on_commit_callbacks):
     @contextlib.contextmanager
     def block():
         pages._pending.__dict__.clear()
-        with django_capture_on_commit_callbacks(execute=True):
+        with celery_eager(True), django_capture_on_commit_callbacks(execute=True):
             yield
 
     return block
