@@ -172,7 +172,16 @@ class _Changes:
         return [sorted(map(list, self.roots), key=repr), sorted(map(list, self.safety), key=repr)]
 
     def committed(self) -> None:
-        mark(self.roots, self.safety)
+        from core.models import OutboxMessage
+
+        soft, hard, marked = mark(self.roots, self.safety)
+        if marked and self.message_id is not None:
+            # The worker need not find the pages again, nor mark them: it renders them. (Should this process die
+            # before this line, the message keeps the roots, and the worker does both.)
+            args = [sorted(map(list, soft), key=repr), sorted(map(list, hard), key=repr)]
+            OutboxMessage.objects.using(self.using).filter(pk=self.message_id).update(
+                args=args, kwargs={"marked": True}
+            )
 
 
 _pending = threading.local()
@@ -260,26 +269,31 @@ def enabled(kind: str) -> bool:
     return kind in _kinds and _kinds[kind].seconds() > 0
 
 
-def mark(roots: Iterable[Root], safety: Iterable[Root] = ()) -> tuple[set[PageId], set[PageId]]:
+def mark(roots: Iterable[Root], safety: Iterable[Root] = ()) -> tuple[set[PageId], set[PageId], bool]:
     """Mark the pages reached from `roots` stale, and those reached from `safety` stale and never to be served
-    from an older copy; returns (pages, safety pages)."""
+    from an older copy; returns (pages, safety pages, whether the cache took the marks)."""
     safety = set(safety)
     hard = pages_of(safety) if safety else set()
     soft = (pages_of(set(roots) - safety) if roots else set()) - hard
+    return soft, hard, _mark_pages(soft, hard)
+
+
+def _mark_pages(soft: set[PageId], hard: set[PageId]) -> bool:
     pages = soft | hard
     if not pages:
-        return soft, hard
+        return True
     now = time.time()
     keep = max((kind.seconds() for kind in _kinds.values()), default=0) * 2 or 3600
     tokens = {_key(page, "token"): uuid.uuid4().hex for page in pages}
-    _safely(cache.set_many, tokens, keep)
+    if _safely(cache.set_many, tokens, keep) is None:
+        return False
     since_keys = [_key(page, "since") for page in soft]
-    since = _safely(cache.get_many, since_keys) or {}
+    since = _safely(cache.get_many, since_keys) if since_keys else {}
+    if since is None:
+        return False
     new_since = {key: now for key in since_keys if key not in since}
     stamps = new_since | {_key(page, "hard"): now for page in hard}
-    if stamps:
-        _safely(cache.set_many, stamps, keep)
-    return soft, hard
+    return not stamps or _safely(cache.set_many, stamps, keep) is not None
 
 
 @dataclass(frozen=True)
@@ -334,10 +348,14 @@ def _render_and_store(
     return rendered
 
 
-def refresh(roots: Iterable[Root], safety: Iterable[Root] = ()) -> int:
-    """Mark the pages reached stale (again) and render anew those that are in the cache, up to
-    PAGE_RENDER_AHEAD_MAX of them: what the outbox runs after a commit. Returns the number rendered."""
-    soft, hard = mark(roots, safety)
+def refresh(roots: Iterable[Root], safety: Iterable[Root] = (), *, marked: bool = False) -> int:
+    """Mark the pages reached stale and render anew those that are in the cache, up to PAGE_RENDER_AHEAD_MAX of
+    them: what the outbox runs after a commit. `marked`: the committing process has marked them, and `roots` and
+    `safety` are the pages themselves. Returns the number rendered."""
+    if marked:
+        soft, hard = set(map(tuple, roots)), set(map(tuple, safety))
+    else:
+        soft, hard, _ = mark(roots, safety)
     pages = sorted(soft | hard, key=repr)
     if not settings.PAGE_RENDER_AHEAD or not pages:
         return 0

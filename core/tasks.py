@@ -46,7 +46,7 @@ def mail_send(
 
 
 @shared_task
-def pages_refresh(roots: list[list[Any]], safety: list[list[Any]]) -> int:
-    """After a commit (through the outbox): mark the pages its changes reach stale and render anew those people
-    have asked for (core.pages.refresh); returns how many were rendered."""
-    return pages.refresh([tuple(root) for root in roots], [tuple(root) for root in safety])
+def pages_refresh(roots: list[list[Any]], safety: list[list[Any]], marked: bool = False) -> int:
+    """After a commit (through the outbox): mark the pages its changes reach stale, unless the committing process
+    did, and render anew those people have asked for (core.pages.refresh); returns how many were rendered."""
+    return pages.refresh([tuple(root) for root in roots], [tuple(root) for root in safety], marked=marked)

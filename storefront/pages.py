@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from core import pages
@@ -50,8 +51,13 @@ def _trace_now(batch: Batch) -> Rendered:
     return Rendered(render_to_string("storefront/_trace.html", trace.as_context()), trace.steps)
 
 
-def batch_html(batch: Batch, *, origin: str, request: Any = None) -> str:
-    """A batch's whole page (a batch from products.selectors.batch_page, which checks who may see it)."""
+def epcis_path(batch_id: int) -> str:
+    return reverse("api:batch-epcis", kwargs={"batch_id": batch_id})
+
+
+def batch_html(batch: Batch, *, origin: str, request: Any = None) -> Rendered:
+    """A batch's whole page (a batch from products.selectors.batch_page, which checks who may see it); its data is
+    the path of its EPCIS export, which its Link header names."""
     trace = trace_section(batch)
     page = selectors.batch_page(batch=batch, origin=origin, steps=[tuple(pair) for pair in trace.data])
     context = page.as_context() | {
@@ -59,13 +65,13 @@ def batch_html(batch: Batch, *, origin: str, request: Any = None) -> str:
         "json_ld": script_json(page.json_ld),
         "item_marker": mark_safe(ITEM_MARKER) if page.product.gtin else "",  # noqa: S308
     }
-    return render_to_string("storefront/batch.html", context, request=request)
+    return Rendered(render_to_string("storefront/batch.html", context, request=request), epcis_path(batch.pk))
 
 
 @pages.renders("batch", seconds=lambda: settings.PAGE_CACHE_SECONDS)
 def render_batch(batch_id: int) -> Rendered | None:
     batch = catalog.batch_page(batch_id=batch_id, viewer=AnonymousUser())
-    return Rendered(batch_html(batch, origin=ORIGIN)) if batch is not None else None
+    return batch_html(batch, origin=ORIGIN) if batch is not None else None
 
 
 @pages.renders("batch-trace", seconds=lambda: settings.PAGE_PART_CACHE_SECONDS)

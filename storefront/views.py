@@ -1,10 +1,11 @@
 import re
 from collections.abc import Callable
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 from django.views.decorators.http import require_safe
@@ -15,6 +16,8 @@ from products import selectors as catalog
 from storefront import pages as storefront_pages
 from storefront.pages import ITEM_MARKER, ORIGIN
 
+MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_name (settings.MESSAGE_COOKIE_NAME)
+
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,17 +27,26 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _shared(request: HttpRequest) -> bool:
     """Whether the visitor gets the page everyone shares (storefront/pages.py): anonymous, and no one-off message
-    waiting. Logged-in people may see drafts and their own header, so theirs is rendered for them."""
+    waiting. Logged-in people may see drafts and their own header, so theirs is rendered for them.
+
+    Without a session cookie nobody is logged in and no message waits but in the messages cookie: that is most
+    visitors (a scanned QR code), answered without loading a session."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES and MESSAGES_COOKIE not in request.COOKIES:
+        return True
     return not request.user.is_authenticated and not len(messages.get_messages(request))
 
 
-def _served(request: HttpRequest, page: pages.PageId, render: Callable[[], Rendered | None]) -> HttpResponse:
-    """The shared copy of a page, completed for this host, with X-Cache saying where it came from."""
+def _served(request: HttpRequest, page: pages.PageId, render: Callable[[], Rendered | None]) -> tuple[str, str, Any]:
+    """The shared copy of a page completed for this host, where it came from (for X-Cache), and its data."""
     served = pages.serve(page, render=render)
     if served is None:
         raise Http404("No such page.")
-    response = HttpResponse(served.rendered.html.replace(ORIGIN, request.build_absolute_uri("/")))
-    response["X-Cache"] = served.state
+    return served.rendered.html.replace(ORIGIN, request.build_absolute_uri("/")), served.state, served.rendered.data
+
+
+def _public(html: str, state: str) -> HttpResponse:
+    response = HttpResponse(html)
+    response["X-Cache"] = state
     patch_cache_control(response, public=True, max_age=60)
     return response
 
@@ -48,7 +60,8 @@ def _private(response: HttpResponse) -> HttpResponse:
 def product(request: HttpRequest, supplier_slug: str, product_slug: str) -> HttpResponse:
     page_id = f"{supplier_slug}/{product_slug}"
     if _shared(request):
-        return _served(request, ("product-page", page_id), lambda: storefront_pages.render_product(page_id))
+        html, state, _ = _served(request, ("product-page", page_id), lambda: storefront_pages.render_product(page_id))
+        return _public(html, state)
     found = catalog.product_detail(supplier_slug=supplier_slug, product_slug=product_slug, viewer=request.user)
     if found is None:
         raise Http404("No such product.")
@@ -62,28 +75,27 @@ def product(request: HttpRequest, supplier_slug: str, product_slug: str) -> Http
 SERIAL = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 
 
-def _mark_item(response: HttpResponse, serial: str) -> HttpResponse:
-    html = response.content.decode()
-    if ITEM_MARKER in html:
-        line = (
-            f'<p class="item">Item <strong>{escape(serial)}</strong> of this batch</p>'
-            if SERIAL.fullmatch(serial)
-            else ""
-        )
-        response.content = html.replace(ITEM_MARKER, line, 1).encode()
-    return response
+def _mark_item(html: str, serial: str) -> str:
+    if ITEM_MARKER not in html:
+        return html
+    line = (
+        f'<p class="item">Item <strong>{escape(serial)}</strong> of this batch</p>' if SERIAL.fullmatch(serial) else ""
+    )
+    return html.replace(ITEM_MARKER, line, 1)
 
 
 @require_safe
 def batch(request: HttpRequest, batch_id: int) -> HttpResponse:
+    serial = request.GET.get("serial", "")
     if _shared(request):
-        response = _served(request, ("batch", batch_id), lambda: storefront_pages.render_batch(batch_id))
+        html, state, epcis_path = _served(request, ("batch", batch_id), lambda: storefront_pages.render_batch(batch_id))
+        response = _public(_mark_item(html, serial), state)
     else:
         found = catalog.batch_page(batch_id=batch_id, viewer=request.user)
         if found is None:
             raise Http404("No such batch.")
-        origin = request.build_absolute_uri("/")
-        response = _private(HttpResponse(storefront_pages.batch_html(found, origin=origin, request=request)))
-    epcis = request.build_absolute_uri(reverse("api:batch-epcis", kwargs={"batch_id": batch_id}))
+        page = storefront_pages.batch_html(found, origin=request.build_absolute_uri("/"), request=request)
+        response, epcis_path = _private(HttpResponse(_mark_item(page.html, serial))), page.data
+    epcis = request.build_absolute_uri(epcis_path)
     response["Link"] = f'<{epcis}>; rel="alternate"; type="application/ld+json"; title="EPCIS 2.0 lineage"'
-    return _mark_item(response, request.GET.get("serial", ""))
+    return response

@@ -18,12 +18,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def fresh(django_capture_on_commit_callbacks):
-    """A collection of the block's own (the test's transaction never commits), its on_commit work run at the end."""
+    """A collection of the block's own (the test's transaction never commits); its on_commit work is left undone,
+    so the outbox message keeps what the transaction changed (after a commit it holds the pages instead)."""
 
     @contextlib.contextmanager
     def block():
         pages._pending.__dict__.clear()
-        with celery_eager(True), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with celery_eager(True), django_capture_on_commit_callbacks(execute=False) as callbacks:
             yield callbacks
 
     return block

@@ -13,6 +13,7 @@ from core import pages
 from core.models import OutboxMessage
 from products import services as catalog
 from products.models import Batch
+from products.pages import product_page_id
 from provenance.models import TraceEvent
 from provenance.services import capture_document, evidence_create, evidence_revoke, facility_update
 from tests.core.conftest import celery_eager
@@ -360,11 +361,14 @@ def test_a_write_records_its_pages_in_the_outbox_in_its_transaction(cocoa, commi
     with committed():
         catalog.declaration_update(declaration=risk, **{"statement": "Contains peanuts."})
         evidence.declarations.add(risk)
+        [message] = OutboxMessage.objects.filter(task_name="core.tasks.pages_refresh")
+        soft, safety = message.args  # in the transaction: what changed
+        assert ["product", cocoa.product.pk] in safety  # a risk changed
+        assert ["product-page-of", cocoa.product.pk] in safety
 
-    [message] = OutboxMessage.objects.filter(task_name="core.tasks.pages_refresh")
-    soft, safety = message.args
-    assert ["product", cocoa.product.pk] in safety  # a risk changed
-    assert ["product-page-of", cocoa.product.pk] in safety
+    message.refresh_from_db()  # after the commit: the pages, marked stale by the committing process
+    assert message.kwargs == {"marked": True}
+    assert message.args == [[], [["batch", cocoa.batch.pk], ["product-page", product_page_id(cocoa.product)]]]
     assert message.state == OutboxMessage.State.DONE  # run eagerly after the commit
 
 
