@@ -285,8 +285,8 @@ RESOLVER_ROOT = env("RESOLVER_ROOT", "http://127.0.0.1:8000").rstrip("/")
 # Public pages (core/pages.py): how long a rendered page is kept (0: not cached; it is also marked stale whenever
 # something it shows changes), how long a part of one that changes rarely is kept (a batch's trace section: 0 turns
 # it off), for how many seconds after a change a stale copy may still be served while its new render is on its way
-# (never after a safety change), and whether a worker renders changed pages again before anyone asks (at most
-# PAGE_RENDER_AHEAD_MAX per commit, the pages in the cache first).
+# (never after a safety change), and whether a worker renders changed pages again before anyone asks (those in
+# the cache, that is asked for in the last PAGE_CACHE_SECONDS; at most PAGE_RENDER_AHEAD_MAX per commit).
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 PAGE_PART_CACHE_SECONDS = env_int("PAGE_PART_CACHE_SECONDS", 3600)
 PAGE_STALE_SECONDS = env_int("PAGE_STALE_SECONDS", 5)
