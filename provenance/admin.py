@@ -20,6 +20,7 @@ from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -30,7 +31,8 @@ from products.models import Batch, Declaration
 from provenance import services
 from provenance.epcis import format_offset
 from provenance.forms import SimpleEventForm
-from provenance.models import EventLine, Evidence, Facility, TraceEvent
+from provenance.models import ChainHead, EventLine, Evidence, Facility, TraceEvent
+from provenance.selectors import ChainState, ChainStatus, chain_length
 
 LINE_BREAK = mark_safe("<br>")
 
@@ -345,3 +347,57 @@ class TraceEventAdmin(ScopedAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/provenance/traceevent/record_event.html", context)
+
+
+# Hash chains ----------------------------------------------------------------------------------------------------------
+
+
+@admin.register(ChainHead)
+class ChainHeadAdmin(ScopedAdmin):
+    """Each supplier's hash chain as its head records it (see provenance.hashchain): read-only, written by the check
+    after each capture and by the nightly verification."""
+
+    supplier_path = "supplier"
+    list_display = ["supplier", "status", "recorded", "verified_through", "verified_at", "fully_verified_at"]
+    list_select_related = ["supplier"]
+    search_fields = ["supplier__legal_name", "supplier__slug"]
+    fieldsets = [
+        (None, {"fields": ["supplier", "status", "recorded"]}),
+        ("Verified", {"fields": ["verified_through", "verified_hash", "verified_at", "fully_verified_at"]}),
+        ("Break", {"fields": ["broken_at", "broken_event", "broken_reason", "broken_found_at"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[ChainHead]:
+        return super().get_queryset(request).annotate(recorded=chain_length())
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return flatten_fieldsets(self.fieldsets)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # a head is created by the first check of a chain
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # only a verification moves a head on, or clears a break
+
+    @admin.display(description="events recorded", ordering="recorded")
+    def recorded(self, obj: ChainHead) -> int:
+        return obj.recorded or 0  # type: ignore[attr-defined]
+
+    @admin.display(description="status")
+    def status(self, obj: ChainHead) -> str:
+        status = ChainStatus.of_head(obj, recorded=self.recorded(obj))
+        if status.state == ChainState.BROKEN:
+            return f"broken at event #{status.broken_at}: {status.broken_reason}"
+        if status.state == ChainState.PENDING:
+            return f"verified so far ({status.unchecked} recorded since, not yet checked)"
+        return "verified"
+
+    @admin.display(description="broken event")
+    def broken_event(self, obj: ChainHead) -> str:
+        if not obj.broken_event_id:
+            return "—"
+        event = TraceEvent.objects.filter(event_id=obj.broken_event_id).values_list("pk", flat=True).first()
+        if event is None:
+            return obj.broken_event_id
+        url = reverse("admin:provenance_traceevent_change", args=[event])
+        return format_html('<a href="{}">{}</a>', url, obj.broken_event_id)

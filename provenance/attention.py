@@ -4,15 +4,13 @@
   out, or was revoked;
 - batches that no trace event names, so their page cannot say where they came from; batches of a product without
   a GTIN cannot be named by an event at all (their identifier is the GS1 Digital Link of GTIN and lot);
-- a supplier's hash chain that does not verify.
+- a supplier's hash chain that does not verify, as its head records it (see provenance.hashchain).
 
 Each runs two or three queries, whatever the number of suppliers, batches or events.
 """
 
 from collections import defaultdict
 from collections.abc import Iterator
-from functools import reduce
-from operator import or_
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
@@ -21,10 +19,9 @@ from django.utils import timezone
 from core.access import Access
 from core.dashboard import AttentionItem, readable_rows
 from products.attention import EXPIRY_NOTICE, day_text
-from products.models import Batch, Declaration, Product, Supplier
-from provenance.hashchain import chains_broken
+from products.models import Batch, Declaration, Product
 from provenance.lineage import _any_of, batch_identifier
-from provenance.models import EventLine, Evidence, TraceEvent
+from provenance.models import ChainHead, EventLine, Evidence, TraceEvent
 
 NAMED_DECLARATIONS = 3  # an item names this many of the public declarations its evidence backs
 
@@ -126,34 +123,25 @@ def batches_without_events(access: Access) -> Iterator[AttentionItem]:
 
 
 def chains_not_verifying(access: Access) -> Iterator[AttentionItem]:
-    """Suppliers whose hash chain of trace events does not verify: an event stored was changed or removed."""
-    head = TraceEvent.objects.filter(supplier_id=OuterRef("pk")).order_by("-chain_index")
-    suppliers = (
-        readable_rows(Supplier.objects.all(), access, "pk")
-        .annotate(head_index=Subquery(head.values("chain_index")[:1]), head_hash=Subquery(head.values("hash")[:1]))
-        .filter(head_index__isnull=False)
-        .values_list("pk", "legal_name", "head_index", "head_hash")
+    """Suppliers whose hash chain of trace events does not verify (an event stored was changed or removed), as their
+    chain's head records it: one query, nothing hashed."""
+    event = TraceEvent.objects.filter(event_id=OuterRef("broken_event_id")).values("pk")[:1]
+    heads = (
+        readable_rows(ChainHead.objects.filter(broken_at__isnull=False), access, "supplier")
+        .select_related("supplier")
+        .annotate(event_pk=Subquery(event))
     )
-    names, heads = {}, {}
-    for supplier_id, name, head_index, head_hash in suppliers:
-        names[supplier_id], heads[supplier_id] = name, (head_index, head_hash)
-    broken = {report.supplier_id: report for report in chains_broken(heads=heads)}
-    if not broken:
-        return
-    at = reduce(or_, (Q(supplier_id=r.supplier_id, chain_index=r.broken_at) for r in broken.values()))
-    events = {e.supplier_id: e for e in TraceEvent.objects.filter(at).only("pk", "supplier_id", "record_time")}
-    for supplier_id, report in broken.items():
-        event = events.get(supplier_id)
+    for head in heads.order_by("supplier__legal_name"):
         yield AttentionItem(
-            since=event.record_time if event else timezone.now(),
-            title=f"The hash chain of {names[supplier_id]}'s trace events does not verify",
-            detail=f"It breaks at event #{report.broken_at}: {report.reason}. Public pages of its batches say the "
+            since=head.broken_found_at,
+            title=f"The hash chain of {head.supplier.legal_name}'s trace events does not verify",
+            detail=f"It breaks at event #{head.broken_at}: {head.broken_reason}. Public pages of its batches say the "
             "chain is broken. Stored events are never edited: tell the network's operators.",
-            url=reverse("admin:provenance_traceevent_change", args=[event.pk])
-            if event
-            else reverse("admin:provenance_traceevent_changelist"),
-            supplier_id=supplier_id,
-            supplier_name=names[supplier_id],
+            url=reverse("admin:provenance_traceevent_change", args=[head.event_pk])
+            if head.event_pk
+            else reverse("admin:provenance_chainhead_change", args=[head.pk]),
+            supplier_id=head.supplier_id,
+            supplier_name=head.supplier.legal_name,
             action="See the event",
         )
 

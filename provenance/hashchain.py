@@ -2,22 +2,36 @@
 
 hash(n) = SHA-256(hash(n-1) ‖ canonical JSON of event n), with 64 zeros before the first event. Changing, removing
 or reordering any stored event breaks every hash after it; `chain_verify` finds the first broken link.
+
+What is known of a chain is kept on its head (models.ChainHead), so that nothing that shows it hashes anything:
+
+- after each capture commits, the head is advanced (services.chain_head_advance): the events recorded after the
+  one it was verified through are checked, starting from the hash it verified there. History is never re-read, so
+  a capture costs the same on a chain of ten events or of ten million. A chain with no head yet is verified from
+  its first event, once.
+- every night (tasks.chains_verify_all, and `manage.py verify_chains`) every chain is verified again from its first
+  event, which is what catches an older event changed in place. The head is a checkpoint there too: a chain whose
+  hash at the event the head was verified through differs from the one verified (rewritten, its hashes
+  recomputed) does not verify, even if it is consistent in itself.
+- a break, found either way, stays on the head, and the head reports it, until a verification from the first event
+  passes over the broken event again: neither a new capture nor the incremental check ever clears it.
+
+A chain's status (selectors.chains_status): `broken` when the head records a break; otherwise `verified` through its
+last event, or `pending` while events recorded after the head's (seconds, until the capture's task has run) are not
+checked yet. Pages count a pending chain as intact: every event checked so far verifies, and a break found later is
+shown from the moment it is found.
 """
 
-import contextlib
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import groupby
-from operator import itemgetter
 from typing import Any
-
-from django.core.cache import cache
 
 from provenance.epcis import canonical_json
 from provenance.models import TraceEvent
 
 GENESIS = "0" * 64
+CHUNK_SIZE = 2000  # events read from the database at a time while a chain is verified
 
 
 def link_hash(previous_hash: str, document: Any) -> str:
@@ -34,99 +48,83 @@ def generated_event_id(document: Any) -> str:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """What one verification found: the chain verifies through `through`, whose hash is `through_hash` ("" when the
+    run found no event it could vouch for), and, unless `ok`, breaks at `broken_at`."""
+
     supplier_id: int
-    length: int
     ok: bool
-    broken_at: int | None = None  # chain_index of the first event whose hash does not verify
-    broken_event_id: str | None = None
+    through: int  # chain_index of the last event that verifies (0: none)
+    through_hash: str
+    checked: int  # events hashed
+    broken_at: int | None = None  # chain_index of the first event that does not verify
+    broken_event_id: str = ""
     reason: str = ""
 
 
-def chain_verify(*, supplier_id: int, chunk_size: int = 2000) -> ChainReport:
-    """Recompute a supplier's chain from the start; report the first link that does not verify."""
+Checkpoint = tuple[int, str]  # (chain_index, the hash verified there)
+
+
+def chain_verify(
+    *, supplier_id: int, checkpoint: Checkpoint | None = None, chunk_size: int = CHUNK_SIZE
+) -> ChainReport:
+    """Recompute a supplier's chain from the start; report the first link that does not verify.
+
+    With a `checkpoint` (the head's), the chain must also still have the hash verified there.
+    """
     rows = (
         TraceEvent.objects.filter(supplier_id=supplier_id)
         .order_by("chain_index")
         .values_list("chain_index", "event_id", "previous_hash", "hash", "document")
     )
-    return _verify_rows(supplier_id, rows.iterator(chunk_size=chunk_size))
+    return _verify_rows(supplier_id, rows.iterator(chunk_size=chunk_size), checkpoint=checkpoint)
 
 
-def chains_verify(*, supplier_ids: Iterable[int], chunk_size: int = 2000) -> dict[int, ChainReport]:
-    """Recompute several suppliers' chains from one query (read in chunks); suppliers with no events are left out."""
+def chain_verify_after(*, supplier_id: int, checkpoint: Checkpoint, chunk_size: int = CHUNK_SIZE) -> ChainReport:
+    """Verify only the events after `checkpoint` (chain_index, the hash verified there), starting from that hash.
+
+    The event at the checkpoint is read for its stored hash alone (an intruder who rewrote the last verified event
+    is named there, not at the innocent event after it); no event up to it is hashed again.
+    """
+    through, through_hash = checkpoint
+    events = TraceEvent.objects.filter(supplier_id=supplier_id)
+    if through:
+        stored = events.filter(chain_index=through).values_list("event_id", "hash").first()
+        if stored is None or stored[1] != through_hash:
+            reason = "its hash is not the one verified" if stored else f"event {through} is missing"
+            return ChainReport(supplier_id, False, through - 1, "", 0, through, stored[0] if stored else "", reason)
     rows = (
-        TraceEvent.objects.filter(supplier_id__in=sorted(set(supplier_ids)))
-        .order_by("supplier_id", "chain_index")
-        .values_list("supplier_id", "chain_index", "event_id", "previous_hash", "hash", "document")
+        events.filter(chain_index__gt=through)
+        .order_by("chain_index")
+        .values_list("chain_index", "event_id", "previous_hash", "hash", "document")
     )
-    return {
-        supplier_id: _verify_rows(supplier_id, (row[1:] for row in chain))
-        for supplier_id, chain in groupby(rows.iterator(chunk_size=chunk_size), key=itemgetter(0))
-    }
+    return _verify_rows(supplier_id, rows.iterator(chunk_size=chunk_size), start=checkpoint)
 
 
-def _verify_rows(supplier_id: int, rows: Iterable[tuple[int, str, str, str, Any]]) -> ChainReport:
-    previous, expected_index, length = GENESIS, 1, 0
+def _verify_rows(
+    supplier_id: int,
+    rows: Iterable[tuple[int, str, str, str, Any]],
+    *,
+    start: Checkpoint = (0, GENESIS),
+    checkpoint: Checkpoint | None = None,
+) -> ChainReport:
+    (through, previous), checked = start, 0
     for index, event_id, previous_hash, stored_hash, document in rows:
-        length += 1
         reason = ""
-        if index != expected_index:
-            reason = f"event {expected_index} is missing"
+        if index != through + 1:
+            reason = f"event {through + 1} is missing"
         elif previous_hash != previous:
             reason = "its link to the previous event was changed"
-        elif link_hash(previous, document) != stored_hash:
-            reason = "its content no longer matches its hash"
+        else:
+            checked += 1
+            if link_hash(previous, document) != stored_hash:
+                reason = "its content no longer matches its hash"
+            elif checkpoint and checkpoint[0] == index and checkpoint[1] != stored_hash:
+                reason = "its hash is not the one verified: the chain up to it was rewritten"
         if reason:
-            return ChainReport(supplier_id, length, False, index, event_id, reason)
-        previous, expected_index = stored_hash, expected_index + 1
-    return ChainReport(supplier_id, length, True)
-
-
-CACHE_SECONDS = 3600
-
-
-def chain_verified(*, supplier_id: int) -> bool:
-    """Whether a supplier's chain verifies, cached until the chain grows (or for an hour).
-
-    Public pages ask this on every view; recomputing a long chain each time would cost seconds. The cache key holds
-    the chain's head, so a new event is verified at once; tampering with an older event is caught by the next
-    uncached check (an hour at most) and by the nightly `chains_verify_all` task, which never uses the cache.
-    """
-    head = (
-        TraceEvent.objects.filter(supplier_id=supplier_id)
-        .order_by("-chain_index")
-        .values_list("chain_index", "hash")
-        .first()
-    )
-    if head is None:
-        return True
-    key = _cache_key(supplier_id, *head)
-    cached = None
-    with contextlib.suppress(Exception):  # a cache outage costs a recomputation, never an error page
-        cached = cache.get(key)
-    if cached is None:
-        cached = chain_verify(supplier_id=supplier_id).ok
-        with contextlib.suppress(Exception):
-            cache.set(key, cached, CACHE_SECONDS)
-    return cached
-
-
-def chains_broken(*, heads: Mapping[int, tuple[int, str]]) -> list[ChainReport]:
-    """The chains among `heads` (supplier id → its head's chain_index and hash) that do not verify, in one query at
-    most: chains the cache (chain_verified's) knows to verify are skipped, the rest recomputed together."""
-    keys = {supplier_id: _cache_key(supplier_id, *head) for supplier_id, head in heads.items()}
-    cached: dict[str, Any] = {}
-    with contextlib.suppress(Exception):  # a cache outage costs a recomputation, never an error page
-        cached = cache.get_many(list(keys.values()))
-    # A chain known to be broken is recomputed too: the report says where it breaks.
-    unknown = [supplier_id for supplier_id, key in keys.items() if cached.get(key) is not True]
-    if not unknown:
-        return []
-    reports = chains_verify(supplier_ids=unknown)
-    with contextlib.suppress(Exception):
-        cache.set_many({keys[supplier_id]: report.ok for supplier_id, report in reports.items()}, CACHE_SECONDS)
-    return [report for report in reports.values() if not report.ok]
-
-
-def _cache_key(supplier_id: int, index: int, head_hash: str) -> str:
-    return f"hashchain:{supplier_id}:{index}:{head_hash}"
+            return ChainReport(supplier_id, False, through, previous, checked, index, event_id, reason)
+        through, previous = index, stored_hash
+    if checkpoint and checkpoint[0] > through:
+        # The chain ends before the event its head was verified through: events were removed from its end.
+        missing = f"event {through + 1} is missing"
+        return ChainReport(supplier_id, False, through, previous, checked, through + 1, "", missing)
+    return ChainReport(supplier_id, True, through, previous, checked)

@@ -38,8 +38,8 @@ from products.models import Batch, Supplier
 from products.selectors import batch_list_for
 from provenance import epcis
 from provenance.epcis import Line
-from provenance.hashchain import chain_verified
 from provenance.models import Capture, ErrorDeclaration, EventLine, Evidence, Facility, TraceEvent
+from provenance.selectors import ChainStatus, chains_status
 
 Role = EventLine.Role
 EventType = TraceEvent.Type
@@ -248,14 +248,15 @@ def batch_lineage_for(batch_id: int, access: Access, *, with_documents: bool = F
     return (batch, batch_lineage(batch, with_documents=with_documents)) if batch else None
 
 
-def chains_verified(lineage: Lineage) -> dict[str, bool]:
-    """Supplier slug → whether its whole hash chain verifies, for every supplier with an event in the lineage.
-
-    One query for the slugs and one per supplier (the chain's head); the verification itself is cached per head.
-    """
+def chains_verified(lineage: Lineage) -> dict[str, ChainStatus]:
+    """Supplier slug → the status of its hash chain (read from its head, never hashed), for every supplier with an
+    event in the lineage: two queries, whatever their number."""
     ids = {event.supplier_id for event in lineage.events}
-    suppliers = Supplier.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "slug") if ids else []
-    return {slug: chain_verified(supplier_id=pk) for pk, slug in suppliers}
+    if not ids:
+        return {}
+    statuses = chains_status(ids)
+    suppliers = Supplier.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "slug")
+    return {slug: statuses[pk] for pk, slug in suppliers}
 
 
 def epcis_export(lineage: Lineage) -> dict[str, Any]:

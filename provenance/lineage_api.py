@@ -23,6 +23,7 @@ from products.access import access_for_request
 from products.models import Batch, Declaration
 from provenance import lineage
 from provenance.models import TraceEvent
+from provenance.selectors import ChainState
 
 # Output
 
@@ -69,7 +70,16 @@ class MassBalanceOut(serializers.Serializer):
 
 class ChainOut(serializers.Serializer):
     supplier = serializers.SlugField(help_text="The supplier's slug.")
-    verified = serializers.BooleanField(help_text="Every event of this supplier's hash chain verifies.")
+    verified = serializers.BooleanField(
+        help_text="No event of this supplier's hash chain is known not to verify: its status is verified or pending.",
+    )
+    status = serializers.ChoiceField(
+        choices=ChainState.choices,
+        help_text="verified: through its last event; pending: its latest events are still to be checked (seconds "
+        "after they were recorded); broken: an event was changed or removed after it was recorded. Every chain is "
+        "also verified again from its first event every night.",
+    )
+    unchecked_events = serializers.IntegerField(help_text="Events recorded after the last one verified.")
 
 
 class LineageOut(serializers.Serializer):
@@ -113,7 +123,10 @@ class BatchLineageView(APIView):
             "hops": found.hops,
             "facilities": found.facilities,
             "mass_balance": found.mass_balance,
-            "chain_verified": [{"supplier": slug, "verified": ok} for slug, ok in verified.items()],
+            "chain_verified": [
+                {"supplier": slug, "verified": s.intact, "status": s.state, "unchecked_events": s.unchecked}
+                for slug, s in verified.items()
+            ],
         }
         return Response(LineageOut(body).data)
 

@@ -141,6 +141,47 @@ class TraceEvent(models.Model):
         return f"{self.type} {self.biz_step or ''} at {self.event_time:%Y-%m-%d}".replace("  ", " ")
 
 
+class ChainHead(models.Model):
+    """How far a supplier's hash chain of events is verified, and where it breaks if it does: what pages read
+    instead of hashing the chain (see provenance.hashchain). One per supplier that has events; written only by
+    provenance.services."""
+
+    supplier = models.OneToOneField(Supplier, on_delete=models.PROTECT, related_name="chain_head")
+    verified_through = models.PositiveIntegerField(
+        default=0, help_text="chain_index of the last event verified (0: none yet)."
+    )
+    verified_hash = models.CharField(
+        max_length=64, help_text="The hash of that event, as verified: the next check starts from it."
+    )
+    verified_at = models.DateTimeField(null=True, blank=True, help_text="When the head last moved on.")
+    fully_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the whole chain last verified from its first event (nightly)."
+    )
+    broken_at = models.PositiveIntegerField(
+        null=True, blank=True, help_text="chain_index of the first event that does not verify."
+    )
+    broken_event_id = models.CharField(max_length=512, blank=True, help_text="Its eventID (empty if it is missing).")
+    broken_reason = models.CharField(max_length=200, blank=True)
+    broken_found_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["supplier"]
+        verbose_name = "hash chain"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(broken_at__isnull=True, broken_found_at__isnull=True, broken_reason="")
+                | Q(broken_at__isnull=False, broken_found_at__isnull=False),
+                name="chain_head_break_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"hash chain of {self.supplier}"
+
+    def is_broken(self) -> bool:
+        return self.broken_at is not None
+
+
 class EventLine(models.Model):
     """An identifier an event touches, in a role, with a quantity where one was given: what lineage walks."""
 

@@ -1,11 +1,17 @@
 """Reads of provenance data that pages and the API share; they own select_related/prefetch_related."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.db import models
+from django.db.models import OuterRef, Subquery
+
 from core import gs1
+from products.models import Supplier
 from provenance import epcis
-from provenance.models import EventLine, Evidence, TraceEvent
+from provenance.models import ChainHead, EventLine, Evidence, TraceEvent
 
 # EPCIS events as documents ----------------------------------------------------------------------------------------
 
@@ -80,3 +86,86 @@ def batch_is_traced(batch: Any) -> bool:
     """Whether any trace event names the batch (by its GS1 identifier): one query."""
     gtin = batch.product.gtin
     return bool(gtin) and EventLine.objects.filter(identifier=gs1.gtin_uri(gtin, batch.lot)).exists()
+
+
+# Hash chains ------------------------------------------------------------------------------------------------------
+
+
+class ChainState(models.TextChoices):
+    VERIFIED = "verified", "Verified"
+    PENDING = "pending", "Verified so far"  # events recorded since the head's last check are not checked yet
+    BROKEN = "broken", "Broken"
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """What is known of a supplier's hash chain, read from its head: nothing is hashed (see provenance.hashchain)."""
+
+    supplier_id: int
+    recorded: int  # events in the chain
+    verified_through: int = 0
+    verified_at: datetime | None = None
+    fully_verified_at: datetime | None = None
+    broken_at: int | None = None
+    broken_event_id: str = ""
+    broken_reason: str = ""
+    broken_found_at: datetime | None = None
+
+    @classmethod
+    def of_head(cls, head: ChainHead, *, recorded: int) -> "ChainStatus":
+        return cls(
+            supplier_id=head.supplier_id,
+            recorded=recorded,
+            **{name: getattr(head, name) for name in _HEAD_FIELDS},
+        )
+
+    @property
+    def unchecked(self) -> int:
+        """Events recorded after the last one verified."""
+        return max(self.recorded - self.verified_through, 0)
+
+    @property
+    def state(self) -> ChainState:
+        if self.broken_at is not None:
+            return ChainState.BROKEN
+        return ChainState.PENDING if self.unchecked else ChainState.VERIFIED
+
+    @property
+    def intact(self) -> bool:
+        """No break is known: what pages call verified. A pending chain is intact (every event checked so far
+        verifies, and the rest are checked seconds after they were recorded); a break is shown once found."""
+        return self.broken_at is None
+
+
+_HEAD_FIELDS = [
+    "verified_through", "verified_at", "fully_verified_at", "broken_at", "broken_event_id", "broken_reason",
+    "broken_found_at",
+]  # fmt: skip
+
+
+def chain_length(supplier: str = "supplier_id") -> Subquery:
+    """The number of events in the chain of the outer query's supplier (at `supplier`), NULL for none: the last
+    event's chain_index, found in the chain's index."""
+    last = TraceEvent.objects.filter(supplier_id=OuterRef(supplier)).order_by("-chain_index")
+    return Subquery(last.values("chain_index")[:1])
+
+
+def chains_status(supplier_ids: Iterable[int]) -> dict[int, ChainStatus]:
+    """Supplier id → the status of its hash chain, for each of the suppliers that exists: one query, whatever their
+    number (no query for none). A supplier without events has an empty chain, which verifies."""
+    ids = sorted(set(supplier_ids))
+    if not ids:
+        return {}
+    rows = (
+        Supplier.objects.filter(pk__in=ids)
+        .annotate(recorded=chain_length("pk"))
+        .values("pk", "recorded", *(f"chain_head__{name}" for name in _HEAD_FIELDS))
+    )
+    statuses = {}
+    for row in rows:
+        head = {name: row[f"chain_head__{name}"] for name in _HEAD_FIELDS}
+        # No head yet (a chain whose first check has not run): nothing verified, no break known.
+        head["verified_through"] = head["verified_through"] or 0
+        head["broken_event_id"], head["broken_reason"] = head["broken_event_id"] or "", head["broken_reason"] or ""
+        statuses[row["pk"]] = ChainStatus(supplier_id=row["pk"], recorded=row["recorded"] or 0, **head)
+    return statuses

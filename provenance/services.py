@@ -10,6 +10,7 @@ from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import User
@@ -18,7 +19,7 @@ from core.audit import audit_record, changes_between, snapshot
 from core.changes import assign_changes, save_changes
 from products.models import Batch, Supplier
 from provenance import epcis, hashchain, simple_events, tasks
-from provenance.models import Capture, ErrorDeclaration, EventLine, Evidence, Facility, TraceEvent
+from provenance.models import Capture, ChainHead, ErrorDeclaration, EventLine, Evidence, Facility, TraceEvent
 
 BULK_SIZE = 1000
 ANALYZE_AFTER = 5000
@@ -139,11 +140,105 @@ def capture_document(*, supplier: Supplier, submitted_by: User | None, document:
         # Fresh statistics after a bulk load, or lineage walks plan as if the tables were empty until autovacuum.
         outbox.enqueue(tasks.provenance_tables_analyze)
     if new_events:
-        # Verify the chain at its new head in the background, so the first page view finds the answer cached.
-        outbox.enqueue(tasks.chain_head_verify, supplier.pk)
+        # Once this commits, the head moves on over the new events alone: pages read the head, never hash.
+        outbox.enqueue(tasks.chain_head_advance, supplier.pk)
     capture.event_count, capture.duplicate_count, capture.finished_at = len(new_events), duplicates, timezone.now()
     capture.save(update_fields=["event_count", "duplicate_count", "finished_at"])
     return capture
+
+
+# Hash chains: their heads (see provenance.hashchain) ----------------------------------------------------------------
+
+
+@transaction.atomic
+def chain_head_advance(*, supplier_id: int, chunk_size: int = hashchain.CHUNK_SIZE) -> ChainHead:
+    """Verify a supplier's events recorded after its head's last verified one, from the hash verified there, and move
+    the head on to the last of them, or record where the chain breaks; a chain with no head is verified from its
+    first event. Nothing verified before is hashed again. A broken head stays as it is: only a verification from the
+    first event clears a break. Idempotent: run again with nothing new, it changes nothing."""
+    head = _chain_head_locked(supplier_id)
+    if not head.is_broken():
+        _chain_head_extend(head, chunk_size)
+    return head
+
+
+@transaction.atomic
+def chain_head_record(*, report: hashchain.ChainReport, chunk_size: int = hashchain.CHUNK_SIZE) -> ChainHead:
+    """Record a verification of a supplier's whole chain (hashchain.chain_verify) on its head.
+
+    A break is recorded (when it was first found is kept while it stays the same). A pass clears a recorded break
+    if it reached the broken event, and moves the head on to where it ended; the head then goes on over the events
+    recorded while the chain was read.
+    """
+    head = _chain_head_locked(report.supplier_id)
+    now = timezone.now()
+    if not report.ok:
+        _chain_head_break(head, report, now)
+        return head
+    head.fully_verified_at = now
+    # A chain broken after the point this verification read to (at an event captured meanwhile) stays broken.
+    if head.broken_at is not None and report.through >= head.broken_at:
+        head.broken_at, head.broken_event_id, head.broken_reason, head.broken_found_at = None, "", "", None
+        head.verified_through, head.verified_hash, head.verified_at = report.through, report.through_hash, now
+    elif head.broken_at is None and report.through > head.verified_through:
+        head.verified_through, head.verified_hash, head.verified_at = report.through, report.through_hash, now
+    head.save()
+    if not head.is_broken():
+        _chain_head_extend(head, chunk_size)
+    return head
+
+
+def chain_heads_verify_all(*, chunk_size: int = hashchain.CHUNK_SIZE) -> list[hashchain.ChainReport]:
+    """Verify every supplier's chain from its first event and record each outcome on its head (the nightly check).
+
+    Not one transaction: each chain is read and hashed without holding its head's lock (captures and their checks go
+    on meanwhile), then its outcome is recorded in a short transaction of its own. Each head's checkpoint is read
+    first, so a chain rewritten since it was verified does not pass.
+    """
+    checkpoints = {
+        supplier_id: (through, verified_hash)
+        for supplier_id, through, verified_hash in ChainHead.objects.values_list(
+            "supplier_id", "verified_through", "verified_hash"
+        )
+    }
+    recorders = Supplier.objects.filter(Exists(TraceEvent.objects.filter(supplier_id=OuterRef("pk"))))
+    reports = []
+    for supplier_id in recorders.order_by("pk").values_list("pk", flat=True):
+        report = hashchain.chain_verify(
+            supplier_id=supplier_id, checkpoint=checkpoints.get(supplier_id), chunk_size=chunk_size
+        )
+        chain_head_record(report=report, chunk_size=chunk_size)
+        reports.append(report)
+    return reports
+
+
+def _chain_head_locked(supplier_id: int) -> ChainHead:
+    """The supplier's chain head (a new one verified through nothing yet), locked until the transaction ends:
+    concurrent checks of one chain take turns, each starting where the one before left the head."""
+    ChainHead.objects.get_or_create(supplier_id=supplier_id, defaults={"verified_hash": hashchain.GENESIS})
+    return ChainHead.objects.select_for_update().get(supplier_id=supplier_id)
+
+
+def _chain_head_extend(head: ChainHead, chunk_size: int) -> None:
+    report = hashchain.chain_verify_after(
+        supplier_id=head.supplier_id, checkpoint=(head.verified_through, head.verified_hash), chunk_size=chunk_size
+    )
+    now = timezone.now()
+    if not report.ok:
+        _chain_head_break(head, report, now)
+    elif report.through > head.verified_through:
+        head.verified_through, head.verified_hash, head.verified_at = report.through, report.through_hash, now
+        head.save(update_fields=["verified_through", "verified_hash", "verified_at"])
+
+
+def _chain_head_break(head: ChainHead, report: hashchain.ChainReport, now: datetime) -> None:
+    if (head.broken_at, head.broken_reason) != (report.broken_at, report.reason):
+        head.broken_found_at = now
+    head.broken_at, head.broken_event_id, head.broken_reason = report.broken_at, report.broken_event_id, report.reason
+    if report.through > head.verified_through:  # the events before the break verified: a later checkpoint
+        head.verified_through, head.verified_hash, head.verified_at = report.through, report.through_hash, now
+    head.full_clean()
+    head.save()
 
 
 class FacilityFields(TypedDict, total=False):

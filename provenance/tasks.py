@@ -4,23 +4,22 @@ from celery import shared_task
 from django.db import connection
 
 from products.models import Supplier
-from provenance.hashchain import chain_verified, chain_verify
+from provenance import services
 
 
 @shared_task
 def chains_verify_all() -> list[str]:
-    """Re-verify every supplier's hash chain from scratch (nightly, from beat); returns the broken ones' slugs."""
-    broken = []
-    for supplier_id, slug in Supplier.objects.values_list("pk", "slug"):
-        if not chain_verify(supplier_id=supplier_id).ok:
-            broken.append(slug)
-    return broken
+    """Re-verify every supplier's hash chain from its first event and record the outcome on its head (nightly, from
+    beat); returns the broken ones' slugs."""
+    broken = [report.supplier_id for report in services.chain_heads_verify_all() if not report.ok]
+    return list(Supplier.objects.filter(pk__in=broken).order_by("slug").values_list("slug", flat=True))
 
 
 @shared_task
-def chain_head_verify(supplier_id: int) -> bool:
-    """Verify a supplier's chain at its current head and cache the answer, so that pages need not (after a capture)."""
-    return chain_verified(supplier_id=supplier_id)
+def chain_head_advance(supplier_id: int) -> int:
+    """Verify the events a supplier recorded since its head was last advanced (after a capture, from the outbox);
+    returns how far the chain is verified."""
+    return services.chain_head_advance(supplier_id=supplier_id).verified_through
 
 
 @shared_task

@@ -12,10 +12,9 @@ from core.gs1 import batch_uri
 from products import selectors as catalog
 from products.models import Batch, Declaration, Product, Supplier
 from provenance import epcis
-from provenance.hashchain import chain_verified
 from provenance.lineage import Hop, Lineage, batch_lineage
 from provenance.models import Evidence
-from provenance.selectors import evidence_for_declarations, evidence_for_events
+from provenance.selectors import chains_status, evidence_for_declarations, evidence_for_events
 from storefront import diagram
 
 # A canonical identifier (lineage's form) of a GTIN, with its lot if it has one.
@@ -187,10 +186,12 @@ def _mass_balance(lineage: Lineage, chain: list[diagram.Step], hops: list[Hop]) 
 
 
 def _records(hops: list[Hop]) -> list[tuple[str, bool]]:
-    """(legal name, whether its hash chain verifies) of each supplier that recorded a step, by name."""
+    """(legal name, whether its hash chain is intact) of each supplier that recorded a step, by name: two queries
+    however many suppliers there are (a chain whose latest events are still to be checked counts as intact)."""
     supplier_ids = {hop.event.supplier_id for hop in hops}
     recorders = catalog.supplier_list().filter(pk__in=supplier_ids).values_list("pk", "legal_name")
-    return [(name, chain_verified(supplier_id=pk)) for pk, name in recorders.order_by("legal_name")]
+    status = chains_status(supplier_ids)
+    return [(name, status[pk].intact) for pk, name in recorders.order_by("legal_name")]
 
 
 def batch_trace(batch: Batch) -> BatchTrace:

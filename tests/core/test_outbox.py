@@ -239,27 +239,30 @@ def test_every_task_beat_schedules_is_registered(settings):
     assert settings.CELERY_BEAT_SCHEDULE["outbox-relay"]["schedule"] == timedelta(seconds=30)
 
 
-def test_a_capture_queues_the_check_of_its_chain_which_then_answers_from_the_cache(
+def test_a_capture_queues_the_check_of_its_chain_which_moves_its_head_on(
     eager, owner, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
-    from provenance.hashchain import chain_verified
+    from provenance.models import ChainHead
+    from provenance.selectors import ChainState, chains_status
     from provenance.services import capture_document
     from tests.provenance.factories import epcis_document
     from tests.provenance.test_epcis_capture import object_event
 
     with django_capture_on_commit_callbacks(execute=True):
         capture_document(supplier=owner.supplier, submitted_by=None, document=epcis_document(object_event(1)))
-    message = OutboxMessage.objects.get(task_name="provenance.tasks.chain_head_verify")
+    message = OutboxMessage.objects.get(task_name="provenance.tasks.chain_head_advance")
     assert (message.task_name, message.args, message.state) == (
-        "provenance.tasks.chain_head_verify",
+        "provenance.tasks.chain_head_advance",
         [owner.supplier.pk],
         State.DONE,
     )
-    with django_assert_num_queries(1):  # only the chain's head: the task verified it and cached the answer
-        assert chain_verified(supplier_id=owner.supplier.pk)
+    assert ChainHead.objects.get(supplier=owner.supplier).verified_through == 1
+    with django_assert_num_queries(1):  # the head, read: nothing to hash
+        assert chains_status([owner.supplier.pk])[owner.supplier.pk].state == ChainState.VERIFIED
     with django_capture_on_commit_callbacks(execute=True):  # nothing new: nothing to verify
         capture_document(supplier=owner.supplier, submitted_by=None, document=epcis_document(object_event(1)))
-    assert OutboxMessage.objects.filter(task_name="provenance.tasks.chain_head_verify").count() == 1
+    assert OutboxMessage.objects.filter(task_name="provenance.tasks.chain_head_advance").count() == 1
+    assert not outbox.deliver(message_id=message.pk)  # delivered again: done already, nothing runs
 
 
 @pytest.mark.postgres

@@ -82,7 +82,7 @@ def test_a_capture_commits_fast_and_its_background_work_waits_pending(
     elapsed = time.monotonic() - started
     assert response.status_code == 202, response.content
     assert elapsed < 3.0, f"the capture took {elapsed:.2f}s with the broker down"
-    message = OutboxMessage.objects.get(task_name="provenance.tasks.chain_head_verify")
+    message = OutboxMessage.objects.get(task_name="provenance.tasks.chain_head_advance")
     assert (message.state, message.args) == (State.PENDING, [owner.supplier.pk])
     assert any("broker is unavailable" in r.getMessage() for r in caplog.records if r.name == "core.outbox")
 

@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import connection
@@ -9,7 +10,7 @@ from stdnum import ean
 
 from core import gs1
 from core.gs1 import gtin_uri
-from products.models import Batch
+from products.models import Batch, Supplier
 from provenance import epcis
 from provenance.models import Facility, TraceEvent
 from provenance.services import capture_document, evidence_create, facility_create
@@ -26,7 +27,7 @@ def tamper(sql: str, params: list) -> None:
             cursor.execute(sql, params)
             cursor.execute("SET LOCAL session_replication_role = DEFAULT")
         else:
-            cursor.execute("DROP TRIGGER provenance_traceevent_append_only")
+            cursor.execute("DROP TRIGGER IF EXISTS provenance_traceevent_append_only")
             cursor.execute(sql, params)
 
 
@@ -202,21 +203,33 @@ class Cocoa:
         ]  # fmt: skip
 
 
-def chain(supplier, depth: int) -> Batch:
-    """`depth` transformations from a raw lot to the batch, each lot also seen at a facility, with evidence."""
+def chain(supplier, depth: int, *, also_by: Sequence[Supplier] = ()) -> Batch:
+    """`depth` transformations from a raw lot to `supplier`'s batch, each lot also seen at a facility, with evidence.
+
+    With `also_by`, the transformations are recorded in turn by `supplier` and each of those suppliers (the last
+    one made by `supplier`), each at its own plant and store: a chain that crosses several suppliers' hash chains.
+    """
     product = public_product(supplier=supplier)
     batch = BatchFactory(product=product, lot=f"DEPTH-{depth}")
     lots = [gtin_uri(COCOA_GTIN, f"D{depth}R{i}") for i in range(depth)] + [gtin_uri(product.gtin, batch.lot)]
-    plant = facility(supplier, 1000 + depth, "Plant", "GH", "6.7", "-1.6")
-    store = facility(supplier, 2000 + depth, "Store", "BE", "51.2", "4.4")
-    events = []
+    recorders = [supplier, *also_by]
+    places = [
+        (facility(by, 1000 + 100 * k + depth, "Plant", "GH", "6.7", "-1.6"),
+         facility(by, 5000 + 100 * k + depth, "Store", "BE", "51.2", "4.4"))
+        for k, by in enumerate(recorders)
+    ]  # fmt: skip
+    events: dict[int, list[dict]] = {k: [] for k in range(len(recorders))}
     for i in range(depth):
+        k = (i - depth + 1) % len(recorders)  # the last transformation, which makes the batch, is `supplier`'s
+        plant, store = places[k]
         source = lgtin_urn(COCOA_GTIN, f"D{depth}R{i}") if i % 2 else lots[i]  # alternate EPC URN and Digital Link
-        events.append(transformation(2 * i, [quantity(source, 100 - i)], [quantity(lots[i + 1], 99 - i)],
-                                     where=plant.location_uri))  # fmt: skip
-        events.append(event("ObjectEvent", 2 * i + 1, action="OBSERVE", bizStep="storing",
-                            seen_at=store.location_uri, quantityList=[quantity(lots[i + 1])]))  # fmt: skip
-    capture_document(supplier=supplier, submitted_by=None, document=epcis_document(*events))
-    proof = evidence_create(owner=supplier, **{"title": "Audit", "issuer": "Certifier", "url": "https://c.example"})
-    proof.events.add(*TraceEvent.objects.filter(supplier=supplier, type="TransformationEvent"))
+        events[k].append(transformation(2 * i, [quantity(source, 100 - i)], [quantity(lots[i + 1], 99 - i)],
+                                        where=plant.location_uri))  # fmt: skip
+        events[k].append(event("ObjectEvent", 2 * i + 1, action="OBSERVE", bizStep="storing",
+                               seen_at=store.location_uri, quantityList=[quantity(lots[i + 1])]))  # fmt: skip
+    for k, by in enumerate(recorders):
+        if events[k]:
+            capture_document(supplier=by, submitted_by=None, document=epcis_document(*events[k]))
+        proof = evidence_create(owner=by, **{"title": "Audit", "issuer": "Certifier", "url": "https://c.example"})
+        proof.events.add(*TraceEvent.objects.filter(supplier=by, type="TransformationEvent"))
     return Batch.objects.select_related("product").get(pk=batch.pk)

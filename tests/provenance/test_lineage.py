@@ -1,6 +1,7 @@
 """A batch's lineage: walked up to its origins and down to what was made from it, in a fixed number of queries."""
 
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from core.gs1 import gtin_uri
 from products.models import Declaration
-from provenance import epcis
+from provenance import epcis, tasks
 from provenance.lineage import batch_lineage
 from provenance.models import Evidence, TraceEvent
 from provenance.services import capture_document, evidence_create, evidence_revoke
@@ -23,6 +24,7 @@ from tests.provenance.factories import (
     chain,
     event,
     quantity,
+    tamper,
     transformation,
 )
 from tests.provenance.factories import epcis_document as document
@@ -306,9 +308,8 @@ def test_lineage_query_counts_at_depth_3_and_30_are_equal(own_supplier):
 # API
 
 
-# the batch, its lineage, the suppliers' slugs, and per supplier (here one) its chain's head and — on a cold cache,
-# as here — the chain itself
-API_QUERIES = 1 + LINEAGE_QUERIES + 1 + 2
+# the batch, its lineage, and the suppliers' slugs and the status of their chains (one query each, however many)
+API_QUERIES = 1 + LINEAGE_QUERIES + 2
 
 
 @pytest.mark.parametrize("depth", [3, 30])
@@ -342,10 +343,36 @@ def test_lineage_api_is_public_for_a_public_product(cocoa, stranger, own_supplie
         "latitude": 6.6885, "longitude": -1.6244,
     }  # fmt: skip
     assert body["mass_balance"] == []
+    # Captured, not checked yet (no task runs here): verified so far.
     assert body["chain_verified"] == [
-        {"supplier": own_supplier.slug, "verified": True},
-        {"supplier": other_supplier.slug, "verified": True},
+        {"supplier": own_supplier.slug, "verified": True, "status": "pending", "unchecked_events": 10},
+        {"supplier": other_supplier.slug, "verified": True, "status": "pending", "unchecked_events": 1},
     ]
+    tasks.chains_verify_all()
+    body = stranger.client.get(f"/api/v1/batches/{cocoa.batch.pk}/lineage/").json()
+    assert body["chain_verified"] == [
+        {"supplier": own_supplier.slug, "verified": True, "status": "verified", "unchecked_events": 0},
+        {"supplier": other_supplier.slug, "verified": True, "status": "verified", "unchecked_events": 0},
+    ]
+
+
+def test_lineage_api_reports_a_chain_the_nightly_verification_found_broken(cocoa, stranger, own_supplier):
+    event = TraceEvent.objects.get(event_id=cocoa.fermenting["eventID"])
+    tamper(
+        "UPDATE provenance_traceevent SET document = %s WHERE id = %s",
+        [json.dumps(event.document | {"x": 1}), event.pk],
+    )
+    tasks.chains_verify_all()
+
+    body = stranger.client.get(f"/api/v1/batches/{cocoa.batch.pk}/lineage/").json()
+
+    assert body["chain_verified"][0] == {
+        "supplier": own_supplier.slug,
+        "verified": False,
+        "status": "broken",
+        "unchecked_events": 9,  # after the first event, the last that verifies
+    }
+    assert body["chain_verified"][1]["status"] == "verified"
 
 
 def test_lineage_api_reports_mass_balance_warnings(own_supplier, stranger):

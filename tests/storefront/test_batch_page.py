@@ -15,7 +15,9 @@ from django.utils import timezone
 from core.gs1 import gtin_uri
 from products import services as catalog
 from products.models import Batch
+from provenance import tasks
 from provenance.models import TraceEvent
+from provenance.selectors import chains_status
 from provenance.services import (
     capture_document,
     evidence_create,
@@ -23,12 +25,13 @@ from provenance.services import (
     evidence_revoke,
     facility_create,
 )
-from tests.products.factories import BatchFactory, DeclarationFactory, ProductFactory, public_product
+from tests.products.factories import BatchFactory, DeclarationFactory, ProductFactory, SupplierFactory, public_product
 from tests.provenance.factories import (
     COCOA_GTIN,
     ROASTED_GTIN,
     Cocoa,
     chain,
+    event,
     quantity,
     tamper,
     transformation,
@@ -201,6 +204,7 @@ def test_origins_warn_when_a_record_was_changed_after_it_was_recorded(client, co
     event = TraceEvent.objects.get(event_id=cocoa.fermenting["eventID"])
     forged = event.document | {"bizStep": "receiving"}
     tamper("UPDATE provenance_traceevent SET document = %s WHERE id = %s", [json.dumps(forged), event.pk])
+    tasks.chains_verify_all()  # the nightly verification finds it and records it on the chain's head
 
     origins = section(get(client, cocoa.batch), "origins")
 
@@ -375,9 +379,9 @@ def test_json_ld_describes_the_product_with_its_gtin_lot_and_supplier(client, co
 
 
 # Batch with product and supplier, declarations, lineage (walk up, walk down, events, lines,
-# facilities, evidence levels), the evidence of declarations and of events, the recording suppliers, and per supplier
-# (here one) its chain's head and — on a cold cache, as here — the chain itself.
-PAGE_QUERIES = 1 + 1 + 6 + 2 + 1 + 2
+# facilities, evidence levels), the evidence of declarations and of events, the recording suppliers, and the status
+# of their hash chains (read from their heads: one query however many suppliers, and nothing hashed).
+PAGE_QUERIES = 1 + 1 + 6 + 2 + 1 + 1
 
 
 @pytest.mark.parametrize("depth", [2, 30])
@@ -402,6 +406,36 @@ def test_page_query_counts_at_depth_2_and_30_are_equal(client, own_supplier, oth
         counts.append(len(queries))
 
     assert counts[0] == counts[1] == PAGE_QUERIES
+
+
+@pytest.mark.parametrize("suppliers", [1, 3])
+def test_page_query_count_does_not_depend_on_how_many_suppliers_the_chain_crosses(
+    client, own_supplier, settings, django_assert_num_queries, suppliers
+):
+    settings.PAGE_CACHE_SECONDS = 0  # the render itself
+    partners = [SupplierFactory(legal_name=f"Partner {n} Ltd") for n in range(1, suppliers)]
+    batch = chain(own_supplier, 6, also_by=partners)
+    tasks.chains_verify_all()
+    if partners:  # one chain verified, one verified so far (its latest event not checked yet), one broken
+        step = TraceEvent.objects.filter(supplier=partners[1], type="TransformationEvent").first()
+        forged = json.dumps(step.document | {"bizStep": "receiving"})
+        tamper("UPDATE provenance_traceevent SET document = %s WHERE id = %s", [forged, step.pk])
+        tasks.chains_verify_all()
+        elsewhere = event("ObjectEvent", 99, action="OBSERVE", quantityList=[quantity(gtin_uri(COCOA_GTIN, "ELSE"))])
+        capture_document(supplier=partners[0], submitted_by=None, document=document(elsewhere))
+        recorders = [own_supplier, *partners]
+        status = chains_status(supplier.pk for supplier in recorders)
+        assert [status[supplier.pk].state for supplier in recorders] == ["verified", "pending", "broken"]
+
+    with django_assert_num_queries(PAGE_QUERIES):
+        origins = section(get(client, batch), "origins")
+
+    assert len(set(TraceEvent.objects.values_list("supplier_id", flat=True))) == suppliers
+    if partners:
+        assert "the trace records of Own Cocoa Co, Partner 1 Ltd are intact" in origins
+        assert "In the trace records of Partner 2 Ltd, an event was changed" in origins
+    else:
+        assert "the trace records of Own Cocoa Co are intact" in origins
 
 
 # Size and assets
