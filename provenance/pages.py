@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from core import gs1, pages
 from products.models import Batch
 from provenance.lineage import DOWNSTREAM, location_keys, walk_from
-from provenance.models import Capture, ErrorDeclaration, EventLine, Evidence, Facility, TraceEvent
+from provenance.models import Capture, ChainHead, ErrorDeclaration, EventLine, Evidence, Facility, TraceEvent
 
 # A batch's identifier (lineage's canonical form): a GTIN with a lot.
 BATCH_IDENTIFIER = re.compile(r"^https://id\.gs1\.org/01/(\d{14})/10/([^/?#]+)$")
@@ -59,6 +59,7 @@ def _event_identifiers(event_ids: set[Any]) -> Iterable[pages.Root]:
 
 
 @pages.expands("supplier")
+@pages.expands("supplier-trace")  # the chains that pass through a supplier's records (their verdict changed)
 def _supplier_identifiers(supplier_ids: set[Any]) -> Iterable[pages.Root]:
     return _identifiers(TraceEvent.objects.filter(supplier_id__in=supplier_ids))
 
@@ -104,9 +105,20 @@ def _evidence_revoked(evidence: Evidence, before: Any) -> bool:
     return evidence.revoked_at is not None
 
 
+def _head_roots(head: ChainHead) -> list[pages.Root]:
+    """Pages say whether each recording supplier's chain verifies: only a verdict that changes reaches them, not a
+    head moving on over new events (which their captures reach themselves)."""
+    if not hasattr(head, "_pages_before"):
+        return []  # the stored row itself, asked too (core.pages asks a row's previous state for its roots)
+    before = head._pages_before
+    was_broken = before.is_broken() if before is not None else False
+    return [("supplier-trace", head.supplier_id)] if was_broken != head.is_broken() else []
+
+
 def register() -> None:
     pages.shows(Facility, roots=lambda facility: [("location", facility.location_uri)], previous=True)
     pages.shows(Capture, roots=lambda capture: [("capture", str(capture.pk))])
     pages.shows(TraceEvent, roots=lambda event: [("event", event.pk)])
     pages.shows(ErrorDeclaration, roots=lambda declaration: [("event", declaration.event_id)])
     pages.shows(Evidence, roots=_evidence_roots, safety=_evidence_revoked)
+    pages.shows(ChainHead, roots=_head_roots, safety=lambda head, before: head.is_broken(), previous=True)

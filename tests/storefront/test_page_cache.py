@@ -394,3 +394,29 @@ def test_the_product_page_is_cached_and_follows_its_batches_and_declarations(
     cached, body = visit(client, path)
     assert cached == "miss"
     assert "Grown without pesticides." in body
+
+
+def test_a_chain_found_broken_at_night_is_never_served_from_before(client, own_supplier, committed, no_render_ahead):
+    import json
+
+    from provenance import tasks
+    from tests.provenance.factories import tamper
+
+    batch = chain(own_supplier, 2)
+    tasks.chains_verify_all()
+    assert "are intact" in visit(client, url(batch))[1]
+    step = TraceEvent.objects.filter(supplier=own_supplier, type="TransformationEvent").first()
+    tamper(
+        "UPDATE provenance_traceevent SET document = %s WHERE id = %s", [json.dumps(step.document | {"x": 1}), step.pk]
+    )
+    assert visit(client, url(batch))[0] == "hit"  # nothing has noticed yet
+
+    with committed():
+        tasks.chains_verify_all()
+
+    cached, body = visit(client, url(batch))
+    assert cached == "miss"
+    assert "these records do not verify" in body
+    with committed():
+        tasks.chains_verify_all()  # found broken again: the verdict has not changed, the pages stay
+    assert visit(client, url(batch))[0] == "hit"
