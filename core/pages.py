@@ -121,7 +121,8 @@ def shows(
     if previous:
         pre_save.connect(_saving, sender=model, dispatch_uid=f"pages-previous-{label}", weak=False)
     for m2m in model._meta.many_to_many:
-        through = m2m.remote_field.through  # type: ignore[attr-defined]
+        through = m2m.remote_field.through
+        assert through is not None
         m2m_changed.connect(_linked, sender=through, dispatch_uid=f"pages-m2m-{through._meta.label}", weak=False)
 
 
@@ -223,11 +224,17 @@ def changed(roots: Iterable[Root], *, safety: bool = False, using: str = DEFAULT
 # --- from roots to pages ------------------------------------------------------------------------------------------
 
 
+def as_root(pair: Iterable[Any]) -> Root:
+    """A root from a pair: what the outbox's JSON gives back as a list."""
+    kind, value = pair
+    return str(kind), value
+
+
 def pages_of(roots: Iterable[Root]) -> set[PageId]:
     """The pages reached from `roots`: every root expanded (breadth first, each kind once per round) until only
     pages are left."""
     seen: set[Root] = set()
-    todo = {tuple(root) for root in roots}
+    todo = {as_root(root) for root in roots}
     pages: set[PageId] = set()
     while todo:
         todo -= seen
@@ -240,7 +247,7 @@ def pages_of(roots: Iterable[Root]) -> set[PageId]:
         todo = set()
         for kind, values in by_kind.items():
             for expand in _expanders.get(kind, ()):
-                todo |= {tuple(root) for root in expand(values)}  # type: ignore[misc]
+                todo |= {as_root(root) for root in expand(values)}
     return pages
 
 
@@ -353,7 +360,7 @@ def refresh(roots: Iterable[Root], safety: Iterable[Root] = (), *, marked: bool 
     them: what the outbox runs after a commit. `marked`: the committing process has marked them, and `roots` and
     `safety` are the pages themselves. Returns the number rendered."""
     if marked:
-        soft, hard = set(map(tuple, roots)), set(map(tuple, safety))
+        soft, hard = set(map(as_root, roots)), set(map(as_root, safety))
     else:
         soft, hard, _ = mark(roots, safety)
     pages = sorted(soft | hard, key=repr)

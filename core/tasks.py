@@ -49,4 +49,4 @@ def mail_send(
 def pages_refresh(roots: list[list[Any]], safety: list[list[Any]], marked: bool = False) -> int:
     """After a commit (through the outbox): mark the pages its changes reach stale, unless the committing process
     did, and render anew those people have asked for (core.pages.refresh); returns how many were rendered."""
-    return pages.refresh([tuple(root) for root in roots], [tuple(root) for root in safety], marked=marked)
+    return pages.refresh(map(pages.as_root, roots), map(pages.as_root, safety), marked=marked)

@@ -412,7 +412,7 @@ def test_page_query_counts_at_depth_2_and_30_are_equal(client, own_supplier, oth
 def test_page_query_count_does_not_depend_on_how_many_suppliers_the_chain_crosses(
     client, own_supplier, settings, django_assert_num_queries, suppliers
 ):
-    settings.PAGE_CACHE_SECONDS = 0  # the render itself
+    settings.PAGE_CACHE_SECONDS = settings.PAGE_PART_CACHE_SECONDS = 0  # the render itself
     partners = [SupplierFactory(legal_name=f"Partner {n} Ltd") for n in range(1, suppliers)]
     batch = chain(own_supplier, 6, also_by=partners)
     tasks.chains_verify_all()
