@@ -66,6 +66,17 @@ class Problem:
         return {"path": self.path, "message": self.message}
 
 
+@dataclass(frozen=True)
+class Line:
+    """One identifier an event touches, in canonical form, with its lineage role (an EventLine to be)."""
+
+    role: str
+    identifier: str
+    is_class: bool
+    quantity: Decimal | None
+    uom: str
+
+
 class InvalidDocument(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s) in the EPCIS document")
@@ -199,6 +210,14 @@ def format_offset(moment: datetime) -> str:
 
 def validate_document(document: Any, *, kind: str = "EPCISDocument") -> list[dict[str, Any]]:
     """Check a whole EPCIS document; return its events, or raise InvalidDocument listing every problem."""
+    return [event for event, _lines in read_document(document, kind=kind)]
+
+
+def read_document(document: Any, *, kind: str = "EPCISDocument") -> list[tuple[dict[str, Any], list[Line]]]:
+    """Check a whole EPCIS document as validate_document does; return each event with its identifier lines.
+
+    Every identifier is read once, for both: checking its GS1 form is what finds its canonical spelling.
+    """
     if not isinstance(document, dict):
         raise InvalidDocument([Problem("$", "An EPCIS document is a JSON object.")])
     if document.get("type") != kind:
@@ -207,16 +226,20 @@ def validate_document(document: Any, *, kind: str = "EPCISDocument") -> list[dic
     events = document.get("epcisBody", {}).get("eventList", []) if isinstance(document.get("epcisBody"), dict) else []
     if not isinstance(events, list):
         events = []
+    read: list[tuple[dict[str, Any], list[Line]]] = []
     for index, event in enumerate(events):
         if isinstance(event, dict):
-            problems += _event_problems(event, f"$.epcisBody.eventList[{index}]")
+            lines, event_problems = _read_event(event, f"$.epcisBody.eventList[{index}]")
+            problems += event_problems
+            read.append((event, lines))
     if problems:
         raise InvalidDocument(problems[:MAX_REPORTED_ERRORS])
-    return events
+    return read
 
 
-def _event_problems(event: dict[str, Any], path: str) -> list[Problem]:
-    """What GS1's schema does not say but EPCIS requires, and identifiers that claim a GS1 form but break it."""
+def _read_event(event: dict[str, Any], path: str) -> tuple[list[Line], list[Problem]]:
+    """An event's identifier lines, and what GS1's schema does not say but EPCIS requires: known event types,
+    timestamps with offsets, identifiers that claim a GS1 form and keep its rules."""
     problems = []
     if event.get("type") not in EVENT_TYPES:
         problems.append(
@@ -234,26 +257,29 @@ def _event_problems(event: dict[str, Any], path: str) -> list[Problem]:
         and parse_time(declaration["declarationTime"]) is None
     ):
         problems.append(Problem(f"{path}.errorDeclaration.declarationTime", "A timestamp needs a time zone offset."))
-    for field, identifier, _role, _quantity in _identifier_fields(event):
+    lines = []
+    for field, position, identifier, role, element in _identifier_fields(event):
         try:
-            gs1.canonical(identifier)
+            lines.append(_line(identifier, role, element))
         except ValueError as error:
-            problems.append(Problem(f"{path}.{field}", str(error)))
-    return problems
+            where = field if position is None else f"{field}[{position}]"
+            problems.append(Problem(f"{path}.{where}{'.epcClass' if element is not None else ''}", str(error)))
+    return lines, problems
 
 
-def _identifier_fields(event: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any] | None]]:
-    """(JSON path under the event, identifier, lineage role, quantity element or None) for everything it touches."""
+def _identifier_fields(event: dict[str, Any]) -> Iterator[tuple[str, int | None, str, str, dict[str, Any] | None]]:
+    """(field, position in its list or None, identifier, lineage role, quantity element or None) for everything the
+    event touches."""
     if isinstance(event.get("parentID"), str):
-        yield "parentID", event["parentID"], "parent", None
+        yield "parentID", None, event["parentID"], "parent", None
     for field, role in EPC_LISTS.items():
         for i, value in enumerate(event.get(field) or []):
             if isinstance(value, str):
-                yield f"{field}[{i}]", value, role, None
+                yield field, i, value, role, None
     for field, role in QUANTITY_LISTS.items():
         for i, element in enumerate(event.get(field) or []):
             if isinstance(element, dict) and isinstance(element.get("epcClass"), str):
-                yield f"{field}[{i}].epcClass", element["epcClass"], role, element
+                yield field, i, element["epcClass"], role, element
 
 
 def unit_label(uom: str) -> str:
@@ -269,35 +295,18 @@ def short_term(field: str, value: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class Line:
-    role: str
-    identifier: str
-    is_class: bool
-    quantity: Decimal | None
-    uom: str
-
-
-def event_lines(event: dict[str, Any]) -> list[Line]:
-    lines = []
-    for _field, identifier, role, element in _identifier_fields(event):
-        quantity = None
-        if element is not None and "quantity" in element:
-            try:
-                quantity = Decimal(str(element["quantity"]))
-            except InvalidOperation:
-                quantity = None
-        canonical = gs1.canonical(identifier)
-        lines.append(
-            Line(
-                role=role,
-                identifier=canonical,
-                is_class=element is not None or gs1.is_class(canonical),
-                quantity=quantity,
-                uom=str(element.get("uom", "")) if element else "",
-            )
-        )
-    return lines
+def _line(identifier: str, role: str, element: dict[str, Any] | None) -> Line:
+    """The line of one identifier; ValueError if it claims a GS1 form and breaks its rules."""
+    canonical, is_class = gs1.canonical_and_class(identifier)
+    if element is None:
+        return Line(role=role, identifier=canonical, is_class=is_class, quantity=None, uom="")
+    quantity = None
+    if "quantity" in element:
+        try:
+            quantity = Decimal(str(element["quantity"]))
+        except InvalidOperation:
+            quantity = None
+    return Line(role=role, identifier=canonical, is_class=True, quantity=quantity, uom=str(element.get("uom", "")))
 
 
 def canonical_json(value: Any) -> bytes:
