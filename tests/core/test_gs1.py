@@ -255,7 +255,7 @@ def test_canonical_and_class_is_canonical_and_is_class_of_it_in_one_reading(iden
     ("identifier", "reason"),
     [
         ("urn:epc:id:sgtin:95.x.1", "company prefix must be 6 to 12 digits"),
-        ("urn:epc:class:lgtin:9521000.01000.", "not a valid EPC URN component"),
+        ("urn:epc:class:lgtin:9521000.010001.a<b", "not a valid EPC URN component"),
         ("https://id.gs1.org/01/09506000134353/21/1", "check digit"),
     ],
 )
