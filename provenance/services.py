@@ -33,9 +33,10 @@ def _event_row(
     event: dict[str, Any], *, supplier: Supplier, capture: Capture, event_id: str, generated: bool
 ) -> TraceEvent:
     event_time = epcis.require_time(event["eventTime"])
+    # Ids rather than objects: a capture builds thousands of rows, and the related-object descriptors add up.
     return TraceEvent(
-        supplier=supplier,
-        capture=capture,
+        supplier_id=supplier.pk,
+        capture_id=capture.pk,
         event_id=event_id,
         event_id_generated=generated,
         type=event["type"],
@@ -128,7 +129,7 @@ def capture_document(*, supplier: Supplier, submitted_by: User | None, document:
     for chunk in _chunks(new_events):
         TraceEvent.objects.bulk_create(chunk)
     lines = [
-        EventLine(event=row, role=line.role, identifier=line.identifier, is_class=line.is_class,
+        EventLine(event_id=row.pk, role=line.role, identifier=line.identifier, is_class=line.is_class,
                   quantity=line.quantity, uom=line.uom)
         for row, event_lines in new_lines
         for line in event_lines

@@ -265,3 +265,10 @@ def test_canonical_and_class_refuses_what_canonical_refuses(identifier, reason):
     with pytest.raises(ValueError, match=reason) as error:
         gs1.canonical_and_class(identifier)
     assert str(error.value) == str(canonical_error.value)
+
+
+@given(st.text(DIGITS, max_size=17))
+def test_check_digits_are_python_stdnums(body):
+    from stdnum import ean
+
+    assert gs1.keys.check_digit(body) == ean.calc_check_digit(body) == check_digit(body)
