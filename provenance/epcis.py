@@ -4,11 +4,11 @@ builder of the documents the network writes (captures, exports, query answers).
 The schema is GS1's own file (provenance/standards/), loaded once. Validation reports every problem with the JSON
 path of the offending value, e.g. `$.epcisBody.eventList[3].eventTime`.
 
-Two validators read the schema. jsonschema-rs (compiled) decides whether a document is valid: the common case, a
-hundred times faster. jsonschema (pure Python) is the reference: it runs only when jsonschema-rs finds a problem (or
-cannot read the document), and it alone reports the problems and their messages. When it finds none, its verdict
-wins and the disagreement is logged. So the compiled validator can only ever make a capture slower, never let a
-document in that the reference refuses, provided it never accepts what the reference refuses:
+Two validators read the schema. jsonschema-rs (compiled, some seventy times faster on these documents) decides
+whether a document is valid, the common case. jsonschema (pure Python) is the reference: it runs only when
+jsonschema-rs finds a problem (or cannot read the document), and it alone reports the problems and their messages;
+when it finds none, its verdict wins and the disagreement is logged. So jsonschema-rs can make a capture slower, but
+never let in a document the reference refuses, as long as it never accepts one the reference refuses:
 tests/provenance/test_epcis_validators.py compares the two over GS1's examples and thousands of mutations of them.
 """
 
