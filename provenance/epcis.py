@@ -16,7 +16,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -118,7 +118,9 @@ def _fast_validator() -> jsonschema_rs.Draft7Validator:
     # rfc3987 is installed, which it is not, so a property name like `example:x` or `foo` passes GS1's vocab-uri)
     # and parses date-times its own way. Handing it the reference's own format checks makes both accept the same
     # strings by construction.
-    formats = {name: functools.partial(_conforms, _format_checker(), name) for name in _formats(schema())}
+    formats: dict[str, Callable[..., bool]] = {
+        name: functools.partial(_conforms, _format_checker(), name) for name in _formats(schema())
+    }
     return jsonschema_rs.Draft7Validator(schema(), validate_formats=True, formats=formats)
 
 
