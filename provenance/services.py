@@ -34,9 +34,10 @@ def _event_row(
     event: dict[str, Any], *, supplier: Supplier, capture: Capture, event_id: str, generated: bool
 ) -> TraceEvent:
     event_time = epcis.require_time(event["eventTime"])
+    # Ids rather than objects: a capture builds thousands of rows, and the related-object descriptors add up.
     return TraceEvent(
-        supplier=supplier,
-        capture=capture,
+        supplier_id=supplier.pk,
+        capture_id=capture.pk,
         event_id=event_id,
         event_id_generated=generated,
         type=event["type"],
@@ -71,7 +72,7 @@ def capture_document(*, supplier: Supplier, submitted_by: User | None, document:
     Raises epcis.InvalidDocument (nothing stored) when any part of it is invalid. An event whose eventID is already
     stored is skipped; one that carries an errorDeclaration marks the stored event as erroneous instead.
     """
-    events = epcis.validate_document(document)
+    events = epcis.read_document(document)
     if supplier.is_suspended:
         raise ValidationError("A suspended supplier cannot record trace events.")
     # One writer per supplier chain at a time: the chain's order is the order of commits.
@@ -86,18 +87,19 @@ def capture_document(*, supplier: Supplier, submitted_by: User | None, document:
         document_id=str(document.get("id", ""))[:512],
         context=context if isinstance(context, list) else [context],
     )
-    given = [(event, event.get("eventID") or hashchain.generated_event_id(event)) for event in events]
+    given = [(event, lines, event.get("eventID") or hashchain.generated_event_id(event)) for event, lines in events]
     stored: dict[str, TraceEvent] = {}
-    for chunk in _chunks([event_id for _, event_id in given]):
+    for chunk in _chunks([event_id for _, _, event_id in given]):
         stored |= {
             e.event_id: e for e in TraceEvent.objects.filter(event_id__in=chunk).only("id", "event_id", "supplier")
         }
 
     new_events: list[TraceEvent] = []
+    new_lines: list[tuple[TraceEvent, list[epcis.Line]]] = []
     pending_errors: list[tuple[str, dict[str, Any]]] = []
     duplicates = 0
     problems: list[epcis.Problem] = []
-    for position, (event, event_id) in enumerate(given):
+    for position, (event, event_lines, event_id) in enumerate(given):
         declaration = event.get("errorDeclaration")
         earlier = stored.get(event_id)
         if earlier is not None:
@@ -118,6 +120,7 @@ def capture_document(*, supplier: Supplier, submitted_by: User | None, document:
         row.chain_index, row.previous_hash = index, previous
         row.hash = previous = hashchain.link_hash(previous, event)
         new_events.append(row)
+        new_lines.append((row, event_lines))
         stored[event_id] = row
         if declaration:
             pending_errors.append((event_id, declaration))
@@ -127,10 +130,10 @@ def capture_document(*, supplier: Supplier, submitted_by: User | None, document:
     for chunk in _chunks(new_events):
         TraceEvent.objects.bulk_create(chunk)
     lines = [
-        EventLine(event=row, role=line.role, identifier=line.identifier, is_class=line.is_class,
+        EventLine(event_id=row.pk, role=line.role, identifier=line.identifier, is_class=line.is_class,
                   quantity=line.quantity, uom=line.uom)
-        for row in new_events
-        for line in epcis.event_lines(row.document)
+        for row, event_lines in new_lines
+        for line in event_lines
     ]  # fmt: skip
     for chunk in _chunks(lines):
         EventLine.objects.bulk_create(chunk)

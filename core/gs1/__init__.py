@@ -21,7 +21,7 @@ from core.gs1.digital_link import (
     parse,
     product_uri,
 )
-from core.gs1.epc import canonical, is_class, urn
+from core.gs1.epc import canonical, canonical_and_class, is_class, urn
 from core.gs1.keys import (
     CSET82,
     INTERNAL_REF_ALPHABET,
@@ -44,6 +44,7 @@ __all__ = [
     "InvalidDigitalLink",
     "batch_uri",
     "canonical",
+    "canonical_and_class",
     "gln_validate",
     "gtin_normalize",
     "gtin_uri",

@@ -43,7 +43,23 @@ def is_class(identifier: str) -> bool:
     """True for class-level identifiers (EPC class and pattern URNs, a GTIN or GTIN + lot without a serial, a GRAI
     without a serial); False for instance-level and unknown identifiers. Raises ValueError as `canonical` does."""
     text = identifier.strip()
+    return _is_class(text, _parse(text))
+
+
+def canonical_and_class(identifier: str) -> tuple[str, bool]:
+    """`canonical(identifier)` and whether that names a class (`is_class`), from one reading of the identifier.
+
+    Capture needs both for every identifier of every event; each reading checks digits, check digits and characters.
+    """
+    text = identifier.strip()
     link = _parse(text)
+    if link is None:
+        return text, _is_class(text, None)
+    # The canonical Digital Link reads back as the same key and qualifiers, so it is a class exactly when link is.
+    return link.uri(CANONICAL_ROOT), _is_class("", link)
+
+
+def _is_class(text: str, link: DigitalLink | None) -> bool:
     if text[:14].lower() in ("urn:epc:class:", "urn:epc:idpat:"):
         return True
     if link is None:

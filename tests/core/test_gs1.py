@@ -226,3 +226,49 @@ def test_products_without_gtin_have_no_canonical_uri(settings):
     assert gs1.batch_uri(batch) == "https://scan.example/p/0123456789/10/L1"
     with pytest.raises(ValueError, match="no GS1 identifier"):
         gs1.batch_uri(batch, root=gs1.CANONICAL_ROOT)
+
+
+class_patterns = st.builds(
+    lambda cp, item: f"urn:epc:idpat:sgtin:{cp}.{item}.*", st.just("9521000"), st.text(DIGITS, min_size=6, max_size=6)
+)
+other_identifiers = st.sampled_from(
+    [
+        "urn:epc:idpat:sgtin:9521000.*.*",
+        "urn:epc:class:unknown:1.2.3",
+        "urn:uuid:00000000-0000-4000-8000-000000000001",
+        "https://example.org/things/1",
+        "https://brand.example/01/09506000134352/235/ABC",
+        "  urn:epc:id:sgln:9521000.00001.0  ",
+        "https://id.gs1.org/8003/095060001343520123",
+        "https://id.gs1.org/8003/09506000134352",
+    ]
+)
+
+
+@given(epc_urns().map(lambda pair: pair[0]) | class_patterns | other_identifiers)
+def test_canonical_and_class_is_canonical_and_is_class_of_it_in_one_reading(identifier):
+    canonical = gs1.canonical(identifier)
+    assert gs1.canonical_and_class(identifier) == (canonical, gs1.is_class(canonical))
+
+
+@pytest.mark.parametrize(
+    ("identifier", "reason"),
+    [
+        ("urn:epc:id:sgtin:95.x.1", "company prefix must be 6 to 12 digits"),
+        ("urn:epc:class:lgtin:9521000.010001.a<b", "not a valid EPC URN component"),
+        ("https://id.gs1.org/01/09506000134353/21/1", "check digit"),
+    ],
+)
+def test_canonical_and_class_refuses_what_canonical_refuses(identifier, reason):
+    with pytest.raises(ValueError, match=reason) as canonical_error:
+        gs1.canonical(identifier)
+    with pytest.raises(ValueError, match=reason) as error:
+        gs1.canonical_and_class(identifier)
+    assert str(error.value) == str(canonical_error.value)
+
+
+@given(st.text(DIGITS, max_size=17))
+def test_check_digits_are_python_stdnums(body):
+    from stdnum import ean
+
+    assert gs1.keys.check_digit(body) == ean.calc_check_digit(body) == check_digit(body)
