@@ -138,16 +138,48 @@ def _after_commit(message_id: int) -> None:
     _mark_sent([message_id])
 
 
+class _Publisher(threading.local):
+    """This thread's connection to the broker, kept between commits: opening one (and declaring the queue on it)
+    costs more than the write that queues the work. Dropped at the first error, so the next send opens a new one."""
+
+    producer: Any = None
+    connection: Any = None
+
+    def get(self) -> tuple[Any, bool]:
+        """(a producer, whether it was opened now)."""
+        if self.producer is not None:
+            return self.producer, False
+        app = current_app
+        timeout = settings.OUTBOX_PUBLISH_TIMEOUT
+        options = {"max_retries": 0, "socket_connect_timeout": timeout, "socket_timeout": timeout}
+        self.connection = app.connection_for_write(connect_timeout=timeout, transport_options=options)
+        self.producer = app.amqp.Producer(self.connection, auto_declare=False)  # what apply_async(connection=…) makes
+        return self.producer, True
+
+    def drop(self) -> None:
+        connection, self.connection, self.producer = self.connection, None, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+
+_publisher = _Publisher()
+
+
 def _send(ids: list[int]) -> None:
-    """Publish one delivery message per id, on a connection that fails fast instead of retrying."""
-    app = current_app
-    timeout = settings.OUTBOX_PUBLISH_TIMEOUT
-    options = {"max_retries": 0, "socket_connect_timeout": timeout, "socket_timeout": timeout}
+    """Publish one delivery message per id, on a connection that fails fast instead of retrying. A kept connection
+    that fails (the broker restarted since) is replaced once at once; a new one that fails raises."""
     deliver_task = _task(DELIVER_TASK)
-    with app.connection_for_write(connect_timeout=timeout, transport_options=options) as connection:
-        producer = app.amqp.Producer(connection, auto_declare=False)  # what apply_async(connection=…) would make
-        for message_id in ids:
-            deliver_task.apply_async(args=(message_id,), producer=producer, retry=False)
+    while True:
+        producer, opened = _publisher.get()
+        try:
+            for message_id in ids:
+                deliver_task.apply_async(args=(message_id,), producer=producer, retry=False)
+            return
+        except Exception:
+            _publisher.drop()
+            if opened:
+                raise
 
 
 def _mark_sent(ids: list[int]) -> None:
