@@ -23,6 +23,7 @@ the same way, never raised into the request that committed. Done rows are purged
 import contextlib
 import importlib
 import logging
+import os
 import threading
 import time
 import traceback
@@ -144,12 +145,16 @@ class _Publisher(threading.local):
 
     producer: Any = None
     connection: Any = None
+    opened_for: tuple[int, str] | None = None  # the process and the broker URL it was opened for
 
     def get(self) -> tuple[Any, bool]:
         """(a producer, whether it was opened now)."""
-        if self.producer is not None:
-            return self.producer, False
         app = current_app
+        wanted = (os.getpid(), str(app.conf.broker_url))
+        if self.producer is not None and self.opened_for == wanted:
+            return self.producer, False
+        self.drop()
+        self.opened_for = wanted
         timeout = settings.OUTBOX_PUBLISH_TIMEOUT
         options = {"max_retries": 0, "socket_connect_timeout": timeout, "socket_timeout": timeout}
         self.connection = app.connection_for_write(connect_timeout=timeout, transport_options=options)
