@@ -17,10 +17,8 @@ Usage: .venv/bin/python bench/capture.py [--events N] [--profile N]
 import argparse
 import cProfile
 import json
-import os
 import pstats
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -86,14 +84,11 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the capture's N costliest calls")
     args = parser.parse_args()
 
-    tmp = tempfile.TemporaryDirectory(prefix="socialbiz-bench-")
-    os.environ.update(DEBUG="true", VAR_DIR=tmp.name, DJANGO_SETTINGS_MODULE="socialbiz.settings")
-    Path(tmp.name, "static").mkdir()
-    os.environ.pop("REDIS_URL", None)
-    server_url = os.environ.get("DATABASE_URL")
-    if server_url:
-        os.environ["DATABASE_URL"] = scratch.create_database(server_url, SCRATCH_DATABASE)
+    with scratch.embedded(SCRATCH_DATABASE):
+        run(args)
 
+
+def run(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
@@ -135,11 +130,6 @@ def main() -> None:
     stored, lines = TraceEvent.objects.count(), EventLine.objects.count()
     assert stored == args.events, stored
     vendor = connection.vendor
-
-    connection.close()
-    if server_url:
-        scratch.drop_database(server_url, SCRATCH_DATABASE)
-    tmp.cleanup()
     print(
         f"BENCH capture db={vendor} events={stored} lines={lines} mb={len(raw) / 1e6:.1f} "
         f"python_validation_s={python_s:.2f} validate_s={validate_s:.2f} capture_s={store_s:.2f} "

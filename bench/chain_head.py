@@ -12,12 +12,9 @@ Usage: .venv/bin/python bench/chain_head.py [--events 10000] [--per-document 100
 """
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import scratch  # noqa: E402 - bench/ is on sys.path when a script runs
 
@@ -57,23 +54,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="one-event captures timed; the best counts (default 5)")
     args = parser.parse_args()
 
-    server_url = os.environ.get("DATABASE_URL", "")
-    if server_url and not server_url.startswith(("postgres://", "postgresql://")):
-        sys.exit(f"DATABASE_URL must be a PostgreSQL URL (or unset, for SQLite), not {urlsplit(server_url).scheme!r}")
-    tmp = tempfile.TemporaryDirectory(prefix="socialbiz-bench-")
-    os.environ.update(DEBUG="true", VAR_DIR=tmp.name, DJANGO_SETTINGS_MODULE="socialbiz.settings")
-    os.environ.pop("REDIS_URL", None)
-    if server_url:
-        os.environ["DATABASE_URL"] = scratch.create_database(server_url, BENCH_DATABASE)
-    try:
-        run(args, "postgresql" if server_url else "sqlite")
-    finally:
-        if server_url:
-            from django.db import connections
-
-            connections.close_all()
-            scratch.drop_database(server_url, BENCH_DATABASE)
-        tmp.cleanup()
+    with scratch.embedded(BENCH_DATABASE) as database:
+        run(args, database)
 
 
 def run(args: argparse.Namespace, database: str) -> None:

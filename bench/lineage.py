@@ -13,14 +13,11 @@ Usage: .venv/bin/python bench/lineage.py [--depth 5000] [--per-document 1000] [-
 
 import argparse
 import datetime
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import scratch  # noqa: E402 - bench/ is on sys.path when a script runs
 
@@ -41,15 +38,6 @@ def with_check_digit(body: str) -> str:
 RAW_GTIN = with_check_digit("0961000000001")  # what the chain's lots are lots of
 PRODUCT_GTIN = with_check_digit("0961000000002")  # the product whose batch ends the chain
 PLANT_GLN, STORE_GLN = with_check_digit("961000000001"), with_check_digit("961000000002")
-
-
-def postgres_database(url: str) -> str:
-    """Create the throw-away database on DATABASE_URL's server and return its URL."""
-    return scratch.create_database(url, BENCH_DATABASE)
-
-
-def postgres_drop(server_url: str) -> None:
-    scratch.drop_database(server_url, BENCH_DATABASE)
 
 
 def chain_documents(*, depth: int, per_document: int, final: str, plant: str, store: str) -> list[dict]:
@@ -113,23 +101,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each query; the best counts (default 3)")
     args = parser.parse_args()
 
-    server_url = os.environ.get("DATABASE_URL", "")
-    if server_url and not server_url.startswith(("postgres://", "postgresql://")):
-        sys.exit(f"DATABASE_URL must be a PostgreSQL URL (or unset, for SQLite), not {urlsplit(server_url).scheme!r}")
-    tmp = tempfile.TemporaryDirectory(prefix="socialbiz-bench-")
-    os.environ.update(DEBUG="true", VAR_DIR=tmp.name, DJANGO_SETTINGS_MODULE="socialbiz.settings")
-    os.environ.pop("REDIS_URL", None)
-    if server_url:
-        os.environ["DATABASE_URL"] = postgres_database(server_url)
-    try:
-        run(args, "postgresql" if server_url else "sqlite")
-    finally:
-        if server_url:
-            from django.db import connections
-
-            connections.close_all()
-            postgres_drop(server_url)
-        tmp.cleanup()
+    with scratch.embedded(BENCH_DATABASE) as database:
+        run(args, database)
 
 
 def run(args: argparse.Namespace, database: str) -> None:
