@@ -89,26 +89,7 @@ def _walk_sql(*, many: bool = False) -> str:
 
 def walk(root: str, direction: tuple[str, str]) -> set[str]:
     """Every identifier reachable from `root` in one direction (UPSTREAM or DOWNSTREAM), root excluded: one query."""
-    from_role, to_role = direction
-    params = {
-        "root": root,
-        "transformation": EventType.TRANSFORMATION,
-        "aggregation": EventType.AGGREGATION,
-        "from_role": from_role,
-        "to_role": to_role,
-        "parent": Role.PARENT,
-        "child": Role.CHILD,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_walk_sql(), params)
-        return {identifier for (identifier,) in cursor.fetchall()} - {root}
-
-
-def _roots_sql() -> str:
-    # The walk's start: every identifier of a JSON list, one parameter.
-    if connection.vendor == "postgresql":
-        return "SELECT CAST(value AS TEXT) FROM json_array_elements_text(%(roots)s::json) AS value"
-    return "SELECT CAST(value AS TEXT) FROM json_each(%(roots)s)"
+    return _walked({"root": root}, direction, many=False) - {root}
 
 
 def walk_from(roots: Iterable[str], direction: tuple[str, str]) -> set[str]:
@@ -116,9 +97,12 @@ def walk_from(roots: Iterable[str], direction: tuple[str, str]) -> set[str]:
     roots = sorted(set(roots))
     if not roots:
         return set()
+    return _walked({"roots": json.dumps(roots)}, direction, many=True) | set(roots)
+
+
+def _walked(start: dict[str, str], direction: tuple[str, str], *, many: bool) -> set[str]:
     from_role, to_role = direction
-    params = {
-        "roots": json.dumps(roots),
+    params = start | {
         "transformation": EventType.TRANSFORMATION,
         "aggregation": EventType.AGGREGATION,
         "from_role": from_role,
@@ -127,8 +111,15 @@ def walk_from(roots: Iterable[str], direction: tuple[str, str]) -> set[str]:
         "child": Role.CHILD,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_walk_sql(many=True), params)
-        return {identifier for (identifier,) in cursor.fetchall()} | set(roots)
+        cursor.execute(_walk_sql(many=many), params)
+        return {identifier for (identifier,) in cursor.fetchall()}
+
+
+def _roots_sql() -> str:
+    # The walk's start: every identifier of a JSON list, one parameter.
+    if connection.vendor == "postgresql":
+        return "SELECT CAST(value AS TEXT) FROM json_array_elements_text(%(roots)s::json) AS value"
+    return "SELECT CAST(value AS TEXT) FROM json_each(%(roots)s)"
 
 
 def _any_of(values: Iterable[str]) -> RawSQL | list[str]:
