@@ -76,7 +76,15 @@ class _Kind:
 
 _kinds: dict[str, _Kind] = {}
 _expanders: dict[str, list[Callable[[set[Any]], Iterable[Root]]]] = defaultdict(list)
-_shown: dict[type[models.Model], tuple[Callable[..., Iterable[Root]], Callable[..., bool], bool]] = {}
+_shown: dict[type[models.Model], _Shown] = {}
+
+
+@dataclass(frozen=True)
+class _Shown:
+    roots: Callable[[Any], Iterable[Root]]
+    changes: Callable[[Any, Any], Iterable[Root]]
+    safety: Callable[[Any, Any], bool]
+    previous: bool
 
 
 def renders(kind: str, *, seconds: Callable[[], int]) -> Callable[[Callable[[Any], Rendered | None]], Any]:
@@ -104,17 +112,20 @@ def shows(
     model: type[models.Model],
     *,
     roots: Callable[[Any], Iterable[Root]],
+    changes: Callable[[Any, Any], Iterable[Root]] | None = None,
     safety: Callable[[Any, Any], bool] | None = None,
     previous: bool = False,
 ) -> None:
     """Declare that rows of `model` appear on the pages `roots(row)` reaches.
 
-    `safety(row, before)` says whether a save is safety news (`before` is the stored row when `previous` is set,
-    else None); deleting a row always is. With `previous`, the stored row's roots count too (a batch moved to
-    another product changes both products' pages): one query per save. Many-to-many fields of the model are
-    followed too: a link added or removed changes the pages of the row it was added to.
+    `changes(row, before)` gives the roots a save reaches beyond the row's own: pages that show what a change of
+    some field means (a new lot is another lineage); `safety(row, before)` says whether a save is safety news.
+    `before` is the stored row when `previous` is set, else None; with `previous`, the stored row's roots count
+    too (a batch moved to another product changes both products' pages): one query per save. Deleting a row is
+    always safety news. Many-to-many fields of the model are followed too: a link added or removed changes the
+    pages of the row it was added to.
     """
-    _shown[model] = (roots, safety or (lambda row, before: False), previous)
+    _shown[model] = _Shown(roots, changes or (lambda row, before: ()), safety or (lambda row, before: False), previous)
     label = model._meta.label
     post_save.connect(_saved, sender=model, dispatch_uid=f"pages-save-{label}", weak=False)
     pre_delete.connect(_deleting, sender=model, dispatch_uid=f"pages-delete-{label}", weak=False)
@@ -138,22 +149,23 @@ def _saved(
 ) -> None:
     if raw:  # loaddata
         return
-    roots_of, safety, previous = _shown[sender]
-    before = getattr(instance, "_pages_before", None) if previous else None
-    found = set(roots_of(instance)) | (set(roots_of(before)) if before is not None else set())
-    changed(found, safety=safety(instance, before), using=using)
+    shown = _shown[sender]
+    before = getattr(instance, "_pages_before", None) if shown.previous else None
+    found = set(shown.roots(instance)) | set(shown.changes(instance, before))
+    if before is not None:
+        found |= set(shown.roots(before))
+    changed(found, safety=shown.safety(instance, before), using=using)
 
 
 def _deleting(sender: type[models.Model], instance: Any, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
-    roots_of, _safety, _previous = _shown[sender]
-    changed(set(roots_of(instance)), safety=True, using=using)
+    changed(set(_shown[sender].roots(instance)), safety=True, using=using)
 
 
 def _linked(sender: Any, instance: Any, action: str, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
     # Before and after the change: the row's roots then include the links removed and the links added.
     shown = _shown.get(type(instance))
     if shown is not None and action in ("pre_add", "post_add", "pre_remove", "post_remove", "pre_clear", "post_clear"):
-        changed(set(shown[0](instance)), safety=False, using=using)
+        changed(set(shown.roots(instance)), safety=False, using=using)
 
 
 # --- collecting a transaction's changes ----------------------------------------------------------------------------

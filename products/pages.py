@@ -14,19 +14,19 @@ def product_page_id(product: Product) -> str:
 
 
 def _product_roots(product: Product) -> list[pages.Root]:
-    roots: list[pages.Root] = [("product", product.pk), ("product-page", product_page_id(product))]
-    before = getattr(product, "_pages_before", None)
+    return [("product", product.pk), ("product-page", product_page_id(product))]
+
+
+def _product_changes(product: Product, before: Product | None) -> list[pages.Root]:
     if before is not None and before.gtin != product.gtin:
-        roots.append(("product-traces", product.pk))  # its batches' identifiers, and so their lineage, change
-    return roots
+        return [("product-traces", product.pk)]  # its batches' identifiers, and so their lineage, change
+    return []
 
 
-def _batch_roots(batch: Batch) -> list[pages.Root]:
-    roots: list[pages.Root] = [("batch", batch.pk), ("product-page-of", batch.product_id)]
-    before = getattr(batch, "_pages_before", None)
+def _batch_changes(batch: Batch, before: Batch | None) -> list[pages.Root]:
     if before is not None and (before.lot, before.product_id) != (batch.lot, batch.product_id):
-        roots.append(("batch-trace", batch.pk))  # another identifier: another lineage
-    return roots
+        return [("batch-trace", batch.pk)]  # another identifier: another lineage
+    return []
 
 
 def _supplier_changed_status(supplier: Supplier, before: Supplier | None) -> bool:
@@ -72,11 +72,18 @@ def register() -> None:
     pages.shows(
         Supplier, roots=lambda supplier: [("supplier", supplier.pk)], safety=_supplier_changed_status, previous=True
     )
-    pages.shows(Product, roots=_product_roots, safety=_product_changed_publication, previous=True)
+    pages.shows(
+        Product, roots=_product_roots, changes=_product_changes, safety=_product_changed_publication, previous=True
+    )
     pages.shows(
         Declaration,
         roots=lambda declaration: [("product", declaration.product_id), ("product-page-of", declaration.product_id)],
         safety=_declaration_is_safety_news,
         previous=True,
     )
-    pages.shows(Batch, roots=_batch_roots, previous=True)
+    pages.shows(
+        Batch,
+        roots=lambda batch: [("batch", batch.pk), ("product-page-of", batch.product_id)],
+        changes=_batch_changes,
+        previous=True,
+    )

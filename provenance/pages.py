@@ -105,12 +105,9 @@ def _evidence_revoked(evidence: Evidence, before: Any) -> bool:
     return evidence.revoked_at is not None
 
 
-def _head_roots(head: ChainHead) -> list[pages.Root]:
+def _verdict_changed(head: ChainHead, before: ChainHead | None) -> list[pages.Root]:
     """Pages say whether each recording supplier's chain verifies: only a verdict that changes reaches them, not a
     head moving on over new events (which their captures reach themselves)."""
-    if not hasattr(head, "_pages_before"):
-        return []  # the stored row itself, asked too (core.pages asks a row's previous state for its roots)
-    before = head._pages_before
     was_broken = before.is_broken() if before is not None else False
     return [("supplier-trace", head.supplier_id)] if was_broken != head.is_broken() else []
 
@@ -121,4 +118,10 @@ def register() -> None:
     pages.shows(TraceEvent, roots=lambda event: [("event", event.pk)])
     pages.shows(ErrorDeclaration, roots=lambda declaration: [("event", declaration.event_id)])
     pages.shows(Evidence, roots=_evidence_roots, safety=_evidence_revoked)
-    pages.shows(ChainHead, roots=_head_roots, safety=lambda head, before: head.is_broken(), previous=True)
+    pages.shows(
+        ChainHead,
+        roots=lambda head: [],
+        changes=_verdict_changed,
+        safety=lambda head, before: head.is_broken(),
+        previous=True,
+    )
