@@ -106,6 +106,20 @@ def get(port: int, path: str, timeout: float = 10) -> tuple[int, bytes]:
         connection.close()
 
 
+def stop_group(process: "subprocess.Popen[bytes] | None", *, grace: float) -> None:
+    """Stop a process started in its own session: SIGTERM (a graceful shutdown, workers and all), then after `grace`
+    seconds SIGKILL to its process group (the group it leads, no other)."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 class Gunicorn:
     """One gunicorn serving `wsgi()` below on a free loopback port, in its own process group."""
 
@@ -163,14 +177,7 @@ class Gunicorn:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.terminate()  # SIGTERM: graceful shutdown of the master and its workers
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)  # the group this gunicorn leads, no other
-                process.wait(timeout=10)
+        stop_group(process, grace=10)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -539,14 +546,7 @@ class Worker:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_group(process, grace=15)
         if self._log is not None:
             self._log.close()
             self._log = None
