@@ -80,6 +80,9 @@ DECLARATION_HISTORY_FIELDS = ("kind", "topic", "statement", "evidence_level", "e
 # here, in their AppConfig.ready(): a batch one of them refers to is archived, never deleted. products cannot
 # import them (dependency direction).
 batch_references: list[Callable[[Batch], bool]] = []
+# Apps that keep something for every supplier (the ledger opens its credit account) register a function here that
+# is called in the transaction that registers a supplier.
+supplier_registered: list[Callable[[Supplier], None]] = []
 
 
 def _unique_slug(queryset: models.QuerySet[Any], text: str, exclude_pk: int | None = None) -> str:
@@ -104,6 +107,8 @@ def supplier_create(
     supplier.slug = slug or _unique_slug(Supplier.objects.all(), legal_name)
     supplier.full_clean()
     supplier.save()
+    for registered in supplier_registered:
+        registered(supplier)
     if owner is not None:
         supplier_member_add(supplier=supplier, email=owner.email, role=SupplierMember.Role.OWNER, actor=None)
     return supplier

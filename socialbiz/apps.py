@@ -1,10 +1,25 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+
+
+def _open_credit_account(supplier: Any) -> None:
+    from network_credits import services as credits
+
+    credits.account_open_for_supplier(supplier_id=supplier.pk, name=supplier.legal_name)
 
 
 class SocialbizConfig(AppConfig):
     name = "socialbiz"
     verbose_name = "socialbiz"
+
+    def ready(self) -> None:
+        # The project ties together apps that may not import each other: every new supplier gets a credit account.
+        from products import services as catalog
+
+        if _open_credit_account not in catalog.supplier_registered:
+            catalog.supplier_registered.append(_open_credit_account)
 
 
 class DashboardAdminConfig(admin_apps.AdminConfig):

@@ -189,6 +189,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-purge": {"task": "core.tasks.outbox_purge", "schedule": timedelta(hours=1)},
     "idempotency-keys-purge": {"task": "core.tasks.idempotency_keys_purge", "schedule": timedelta(hours=1)},
     "hash-chains-verify": {"task": "provenance.tasks.chains_verify_all", "schedule": timedelta(hours=24)},
+    "credit-holds-expire": {
+        "task": "network_credits.tasks.holds_expire",
+        "schedule": timedelta(seconds=env_int("CREDITS_HOLDS_EXPIRE_SECONDS", 300)),
+        "options": {"expires": 300},
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -297,6 +302,15 @@ PAGE_RENDER_AHEAD_MAX = env_int("PAGE_RENDER_AHEAD_MAX", 200)
 EPCIS_CAPTURE_MAX_BYTES = env_int("EPCIS_CAPTURE_MAX_BYTES", 20_000_000)
 # How long a client's Idempotency-Key is remembered (it replays the first response for this long).
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+
+# Network credits (hundredths of a credit): the credit limit a new member's and a new supplier's account opens
+# with (operators raise it, with a reason), how many days a hold lasts unless its caller says otherwise, the hard
+# currency a credit is sold for (one credit for one unit), and the most one member may top up in a day.
+CREDITS_DEFAULT_MEMBER_LIMIT = env_int("CREDITS_DEFAULT_MEMBER_LIMIT", 0)
+CREDITS_DEFAULT_SUPPLIER_LIMIT = env_int("CREDITS_DEFAULT_SUPPLIER_LIMIT", 50_000)
+CREDITS_HOLD_DAYS = env_int("CREDITS_HOLD_DAYS", 14)
+CREDITS_CURRENCY = env("CREDITS_CURRENCY", "EUR")
+CREDITS_TOP_UP_DAILY_MAX = env_int("CREDITS_TOP_UP_DAILY_MAX", 50_000)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

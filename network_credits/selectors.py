@@ -1,0 +1,107 @@
+"""Reads of the ledger that pages and the API share: whose accounts, statements, transfers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from core.access import Access
+from network_credits.models import Account, Entry, Hold, Transfer
+
+
+def accounts_of(*, user: Any, access: Access) -> QuerySet[Account]:
+    """The accounts a person holds: their own member account and those of the suppliers they work for."""
+    if not getattr(user, "is_authenticated", False):
+        return Account.objects.none()
+    return Account.objects.filter(
+        Q(kind=Account.Kind.MEMBER, user=user) | Q(kind=Account.Kind.SUPPLIER, supplier_id__in=access.readable)
+    ).order_by("kind", "name", "pk")
+
+
+def can_read(account: Account, *, user: Any, access: Access) -> bool:
+    """Operators read every account; others only their own and their suppliers'."""
+    if access.operator:
+        return True
+    if account.kind == Account.Kind.MEMBER:
+        return bool(getattr(user, "is_authenticated", False)) and account.user_id == user.pk
+    return account.kind == Account.Kind.SUPPLIER and account.supplier_id in access.readable
+
+
+def can_pay_from(account: Account, *, user: Any, access: Access) -> bool:
+    """Who may spend from an account: the member themself, a supplier's owners (not operators: they adjust)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if account.kind == Account.Kind.MEMBER:
+        return account.user_id == user.pk
+    return account.kind == Account.Kind.SUPPLIER and account.supplier_id in access.owned
+
+
+def supplier_account_numbers(supplier_ids: Iterable[int]) -> dict[int, str]:
+    """Supplier id → its public account number, in one query."""
+    rows = Account.objects.filter(kind=Account.Kind.SUPPLIER, supplier_id__in=list(supplier_ids))
+    return {supplier_id: number for supplier_id, number in rows.values_list("supplier_id", "number")}
+
+
+def transfers_of(account: Account) -> QuerySet[Transfer]:
+    """An account's transfers, newest first, with both accounts loaded."""
+    return (
+        Transfer.objects.filter(Q(debit_account=account) | Q(credit_account=account))
+        .select_related("debit_account", "credit_account")
+        .order_by("-created_at", "pk")
+    )
+
+
+def open_holds_of(account: Account) -> QuerySet[Hold]:
+    return Hold.objects.filter(debit_account=account, state=Hold.State.PENDING).select_related("credit_account")
+
+
+# Statements ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    account: Account
+    start: date
+    end: date  # inclusive
+    opening_balance: int
+    closing_balance: int
+    entries: list[Entry]
+
+    @property
+    def total_in(self) -> int:
+        return sum(entry.amount for entry in self.entries if entry.amount > 0)
+
+    @property
+    def total_out(self) -> int:
+        return -sum(entry.amount for entry in self.entries if entry.amount < 0)
+
+
+def statement(*, account: Account, start: date, end: date) -> Statement:
+    """The account's entries from `start` to `end` (both days included) with the balance after each."""
+    if end < start:
+        raise ValidationError({"to": "The end of the period comes after its start."}, code="period_invalid")
+    tz = timezone.get_current_timezone()
+    since = datetime.combine(start, datetime.min.time(), tzinfo=tz)
+    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    before = (
+        Entry.objects.filter(account=account, created_at__lt=since)
+        .order_by("-created_at", "-id")
+        .only("balance_after")
+        .first()
+    )
+    entries = list(
+        Entry.objects.filter(account=account, created_at__gte=since, created_at__lt=until)
+        .select_related("transfer", "transfer__debit_account", "transfer__credit_account")
+        .order_by("created_at", "id")
+    )
+    opening = before.balance_after if before else 0
+    closing = entries[-1].balance_after if entries else opening
+    return Statement(
+        account=account, start=start, end=end, opening_balance=opening, closing_balance=closing, entries=entries
+    )
