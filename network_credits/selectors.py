@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -64,6 +66,38 @@ def open_holds_of(account: Account) -> QuerySet[Hold]:
 # Statements ---------------------------------------------------------------------------------------------------------
 
 
+def counterparty(entry: Entry) -> Account:
+    """The other account of an entry's transfer."""
+    transfer = entry.transfer
+    return transfer.credit_account if entry.side == Entry.Side.DEBIT else transfer.debit_account
+
+
+def describe(entry: Entry) -> str:
+    """What an entry was, for people: "Payment to 4821 0937 56 Own Cocoa Co: memo"."""
+    transfer = entry.transfer
+    other = counterparty(entry)
+    outgoing = entry.side == Entry.Side.DEBIT
+    words = {
+        Transfer.Kind.PAYMENT: "Payment to" if outgoing else "Payment from",
+        Transfer.Kind.HOLD: "Held for" if outgoing else "Held by",
+        Transfer.Kind.POST: "Paid (from a hold) to" if outgoing else "Paid (from a hold) by",
+        Transfer.Kind.VOID: "Hold released, for" if outgoing else "Hold released, by",
+        Transfer.Kind.REFUND: "Refund to" if outgoing else "Refund from",
+        Transfer.Kind.REVERSAL: "Reversal to" if outgoing else "Reversal from",
+        Transfer.Kind.TOP_UP: "Credits sold to" if outgoing else "Top-up from",
+        Transfer.Kind.ADJUSTMENT: "Adjustment to" if outgoing else "Adjustment from",
+    }[Transfer.Kind(transfer.kind)]
+    text = f"{words} {other}"
+    return f"{text}: {transfer.memo}" if transfer.memo else text
+
+
+def credits_text(hundredths: int) -> str:
+    """1050 → "10.50", -5 → "-0.05": credits as people read them."""
+    sign = "-" if hundredths < 0 else ""
+    whole, cents = divmod(abs(hundredths), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
 @dataclass(frozen=True)
 class Statement:
     account: Account
@@ -89,19 +123,86 @@ def statement(*, account: Account, start: date, end: date) -> Statement:
     tz = timezone.get_current_timezone()
     since = datetime.combine(start, datetime.min.time(), tzinfo=tz)
     until = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
-    before = (
-        Entry.objects.filter(account=account, created_at__lt=since)
-        .order_by("-created_at", "-id")
-        .only("balance_after")
-        .first()
-    )
+    before = Entry.objects.filter(account=account, created_at__lt=since).order_by("-id").only("balance_after").first()
     entries = list(
         Entry.objects.filter(account=account, created_at__gte=since, created_at__lt=until)
         .select_related("transfer", "transfer__debit_account", "transfer__credit_account")
-        .order_by("created_at", "id")
+        .order_by("id")  # the order they were applied in: each was written holding its account's lock
     )
     opening = before.balance_after if before else 0
     closing = entries[-1].balance_after if entries else opening
     return Statement(
         account=account, start=start, end=end, opening_balance=opening, closing_balance=closing, entries=entries
     )
+
+
+STATEMENT_CSV_HEADER = [
+    "date",
+    "transfer",
+    "kind",
+    "description",
+    "counterparty",
+    "amount",
+    "held_change",
+    "balance_after",
+    "held_after",
+]
+
+
+def statement_csv(statement: Statement) -> str:
+    """The statement as CSV: one row per entry, amounts in credits with two decimals (a dot), UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(STATEMENT_CSV_HEADER)
+    writer.writerow(
+        [
+            "",
+            "",
+            "opening",
+            f"Opening balance on {statement.start.isoformat()}",
+            "",
+            "",
+            "",
+            _decimal(statement.opening_balance),
+            "",
+        ]
+    )
+    for entry in statement.entries:
+        writer.writerow(
+            [
+                entry.created_at.isoformat(),
+                str(entry.transfer_id),
+                entry.transfer.kind,
+                _safe(describe(entry)),
+                counterparty(entry).number,
+                _decimal(entry.amount),
+                _decimal(-entry.pending if entry.side == Entry.Side.DEBIT else entry.pending),
+                _decimal(entry.balance_after),
+                _decimal(entry.pending_debits_after),
+            ]
+        )
+    writer.writerow(
+        [
+            "",
+            "",
+            "closing",
+            f"Closing balance on {statement.end.isoformat()}",
+            "",
+            "",
+            "",
+            _decimal(statement.closing_balance),
+            "",
+        ]
+    )
+    return buffer.getvalue()
+
+
+def _decimal(hundredths: int) -> str:
+    sign = "-" if hundredths < 0 else ""
+    whole, cents = divmod(abs(hundredths), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+def _safe(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula (CSV injection): a leading =, +, - or @ is quoted away."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

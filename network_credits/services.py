@@ -388,6 +388,7 @@ def _move(
             .order_by("pk")
         }
         locked_payer, locked_payee = locked[payer.pk], locked[payee.pk]
+        applied_at = timezone.now()  # under the locks: an account's entries are in time order as well as id order
         _check(locked_payer, side=Entry.Side.DEBIT, amount=effect.debit_amount, pending=effect.debit_pending, kind=kind)
         _check(
             locked_payee, side=Entry.Side.CREDIT, amount=effect.credit_amount, pending=effect.credit_pending, kind=kind
@@ -404,7 +405,7 @@ def _move(
                     pending=effect.debit_pending,
                     balance_after=locked_payer.balance + effect.debit_amount,
                     pending_debits_after=locked_payer.pending_debits - effect.debit_pending,
-                    created_at=now,
+                    created_at=applied_at,
                 ),
                 Entry(
                     transfer=transfer,
@@ -414,7 +415,7 @@ def _move(
                     pending=effect.credit_pending,
                     balance_after=locked_payee.balance + effect.credit_amount,
                     pending_debits_after=locked_payee.pending_debits,
-                    created_at=now,
+                    created_at=applied_at,
                 ),
             ]
         )
