@@ -87,6 +87,8 @@ def describe(entry: Entry) -> str:
         Transfer.Kind.TOP_UP: "Credits sold to" if outgoing else "Top-up from",
         Transfer.Kind.ADJUSTMENT: "Adjustment to" if outgoing else "Adjustment from",
     }[Transfer.Kind(transfer.kind)]
+    if transfer.kind == Transfer.Kind.TOP_UP and not outgoing:
+        return f"Top-up: {transfer.memo}"  # the network's issuance account is no one to name
     text = f"{words} {other}"
     return f"{text}: {transfer.memo}" if transfer.memo else text
 

@@ -16,7 +16,9 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -46,6 +48,26 @@ RETRYABLE = {"40001", "40P01"}
 
 # Kinds that start a movement; a frozen payer may not start them (it may still refund what it owes).
 STARTS = {Transfer.Kind.PAYMENT, Transfer.Kind.HOLD}
+
+
+# The ledger's clock: the time it stamps on what it writes. Only the demo (a believable history) and deterministic
+# tests set it, with `clock(at)`; everything else gets the real time.
+_clock: ContextVar[Callable[[], datetime] | None] = ContextVar("network_credits_clock", default=None)
+
+
+def ledger_now() -> datetime:
+    source = _clock.get()
+    return source() if source is not None else timezone.now()
+
+
+@contextmanager
+def clock(source: Callable[[], datetime]) -> Iterator[None]:
+    """Stamp what the ledger writes inside the block with `source()` instead of the real time."""
+    token = _clock.set(source)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 class LedgerRefusal(ValidationError):
@@ -186,6 +208,7 @@ def credit_limit_set(
         upper_limit=new_upper,
         changed_by=actor if getattr(actor, "is_authenticated", False) else None,
         changed_by_name=_actor_name(actor),
+        changed_at=ledger_now(),
         reason=reason,
     )
     change.full_clean()
@@ -355,7 +378,7 @@ def _move(
     earlier = _replay(initiator, key, request_hash)
     if earlier is not None:
         return Moved(earlier, replayed=True)
-    now = timezone.now()
+    now = ledger_now()
     with transaction.atomic():
         transfer = Transfer(
             kind=kind,
@@ -388,7 +411,7 @@ def _move(
             .order_by("pk")
         }
         locked_payer, locked_payee = locked[payer.pk], locked[payee.pk]
-        applied_at = timezone.now()  # under the locks: an account's entries are in time order as well as id order
+        applied_at = ledger_now()  # under the locks: an account's entries are in time order as well as id order
         _check(locked_payer, side=Entry.Side.DEBIT, amount=effect.debit_amount, pending=effect.debit_pending, kind=kind)
         _check(
             locked_payee, side=Entry.Side.CREDIT, amount=effect.credit_amount, pending=effect.credit_pending, kind=kind
@@ -545,7 +568,7 @@ def top_up(
             key=_key(key),
             request_hash=digest,
             actor=actor,
-            memo=f"Top-up: {currency} {amount_minor / 100:.2f} by {provider}, ref. {reference}",
+            memo=f"{currency} {amount_minor / 100:.2f} paid by {provider.replace('_', ' ')}, ref. {reference}",
             before_entries=record_payment,
         )
     )
@@ -564,8 +587,8 @@ def hold(
 ) -> Hold:
     """Reserve `amount` on the payer for the payee until posted, voided or expired (default: CREDITS_HOLD_DAYS)."""
     amount = _amount(amount)
-    expires_at = expires_at or timezone.now() + timedelta(days=settings.CREDITS_HOLD_DAYS)
-    if expires_at <= timezone.now():
+    expires_at = expires_at or ledger_now() + timedelta(days=settings.CREDITS_HOLD_DAYS)
+    if expires_at <= ledger_now():
         raise LedgerRefusal({"expires_at": "A hold expires in the future."}, code="expiry_invalid")
     initiator = initiator_of(actor, system)
     digest = _request_hash(kind="hold", payer=payer.number, payee=payee.number, amount=amount, memo=memo)
@@ -666,7 +689,7 @@ def hold_void(*, hold: Hold, key: str, actor: Any = None, memo: str = "", system
 
 def holds_expire(*, now: datetime | None = None, limit: int = 1000) -> int:
     """Release every pending hold past its expiry (the beat task); returns how many. Safe to run twice."""
-    now = now or timezone.now()
+    now = now or ledger_now()
     due = list(Hold.objects.filter(state=Hold.State.PENDING, expires_at__lte=now).order_by("expires_at", "pk")[:limit])
     expired = 0
     for due_hold in due:

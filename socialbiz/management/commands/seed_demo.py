@@ -2,6 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from accounts.models import User
+from network_credits import demo as credits_demo
 from products import demo as catalog_demo
 from products.models import Supplier
 from provenance import demo as chains_demo
@@ -23,7 +25,22 @@ class Command(BaseCommand):
             summary = catalog_demo.seed()
             self.stdout.write(self.style.SUCCESS(f"Demo data: {summary}."))
             self.stdout.write(self.style.SUCCESS(f"Demo supply chains: {chains_demo.seed()}."))
+            self.stdout.write(self.style.SUCCESS(f"Demo credits: {self.seed_credits()}."))
         self.stdout.write(self.banner(url.rstrip("/")))
+
+    def seed_credits(self) -> object:
+        """The ledger knows no people or suppliers of its own: the project hands them over."""
+        emails = [email for email, _ in catalog_demo.DEMO_LOGINS]
+        people = {user.email: user for user in User.objects.filter(email__in=emails)}
+        members = {email: user for email, user in people.items() if "@shoppers." in email}
+        suppliers = {
+            slug: (pk, name)
+            for pk, slug, name in Supplier.objects.filter(slug__in=[s["slug"] for s in catalog_demo.SUPPLIERS])
+            .order_by("pk")
+            .values_list("pk", "slug", "legal_name")
+        }
+        operator = User.objects.filter(is_staff=True, email__in=emails).order_by("pk").first()
+        return credits_demo.seed(members=members, suppliers=suppliers, operator=operator)
 
     def banner(self, url: str) -> str:
         lines = [
@@ -31,6 +48,7 @@ class Command(BaseCommand):
             "socialbiz is ready:",
             f"  shop            {url}/",
             f"  dashboard       {url}/dashboard/",
+            f"  my credits      {url}/credits/",
             f"  health          {url}/healthz",
             "",
             f"Demo logins (password for all: {catalog_demo.DEMO_PASSWORD}):",
