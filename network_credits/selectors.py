@@ -47,7 +47,7 @@ def can_pay_from(account: Account, *, user: Any, access: Access) -> bool:
 def supplier_account_numbers(supplier_ids: Iterable[int]) -> dict[int, str]:
     """Supplier id → its public account number, in one query."""
     rows = Account.objects.filter(kind=Account.Kind.SUPPLIER, supplier_id__in=list(supplier_ids))
-    return {supplier_id: number for supplier_id, number in rows.values_list("supplier_id", "number")}
+    return {supplier_id: number for supplier_id, number in rows.values_list("supplier_id", "number") if supplier_id}
 
 
 def transfers_of(account: Account) -> QuerySet[Transfer]:

@@ -126,7 +126,7 @@ def account_open_for_supplier(*, supplier_id: int, name: str) -> Account:
     return account
 
 
-SYSTEM_NAMES = {
+SYSTEM_NAMES: dict[str, str] = {
     Account.System.ISSUANCE: "The network: credits sold for hard currency",
     Account.System.GUARANTEE_FUND: "The network: guarantee fund",
     Account.System.FEES: "The network: fees",
