@@ -230,18 +230,32 @@ def credit_limit_set(
     return change
 
 
+ACTIONS = {
+    Account.Status.FROZEN: "credits.account_frozen",
+    Account.Status.ACTIVE: "credits.account_unfrozen",
+    Account.Status.CLOSED: "credits.account_closed",
+}
+
+
 def _status_set(*, account: Account, status: str, reason: str, actor: Any) -> Account:
     reason = _reason(reason)
     locked = Account.objects.select_for_update().get(pk=account.pk)
     if locked.status == Account.Status.CLOSED:
         raise LedgerRefusal("This account is closed.", code="account_closed")
+    if status == Account.Status.CLOSED and (locked.balance or locked.pending_debits or locked.pending_credits):
+        raise LedgerRefusal(
+            "An account is closed only when it owes nothing, is owed nothing and has no open holds.",
+            code="account_not_empty",
+        )
+    if status == Account.Status.CLOSED and locked.is_system:
+        raise LedgerRefusal("The network's system accounts are never closed.", code="system_account")
     if locked.status != status:
         before = locked.status
         locked.status = status
         locked.save(update_fields=["status"])
         audit_record(
             actor=actor,
-            action=f"credits.account_{'frozen' if status == Account.Status.FROZEN else 'unfrozen'}",
+            action=ACTIONS[status],
             target=locked,
             supplier_id=locked.supplier_id,
             changes={"status": [before, status]},
@@ -261,6 +275,12 @@ def account_freeze(*, account: Account, reason: str, actor: Any = None) -> Accou
 def account_unfreeze(*, account: Account, reason: str, actor: Any = None) -> Account:
     """Make a frozen account active again."""
     return _status_set(account=account, status=Account.Status.ACTIVE, reason=reason, actor=actor)
+
+
+@transaction.atomic
+def account_close(*, account: Account, reason: str, actor: Any = None) -> Account:
+    """Close an account for good: only at a zero balance with no open holds; it never moves credits again."""
+    return _status_set(account=account, status=Account.Status.CLOSED, reason=reason, actor=actor)
 
 
 # Moving credits -----------------------------------------------------------------------------------------------------
