@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.access import Access
@@ -61,6 +61,13 @@ def transfers_of(account: Account) -> QuerySet[Transfer]:
 
 def open_holds_of(account: Account) -> QuerySet[Hold]:
     return Hold.objects.filter(debit_account=account, state=Hold.State.PENDING).select_related("credit_account")
+
+
+def top_ups_today(*, user: Any) -> int:
+    """Hundredths of a credit this person has bought with hard currency today (local time), over all accounts."""
+    since = datetime.combine(timezone.localdate(), datetime.min.time(), tzinfo=timezone.get_current_timezone())
+    bought = Transfer.objects.filter(kind=Transfer.Kind.TOP_UP, created_by=user, created_at__gte=since)
+    return bought.aggregate(total=Sum("amount"))["total"] or 0
 
 
 # Statements ---------------------------------------------------------------------------------------------------------
