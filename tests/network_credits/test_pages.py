@@ -340,7 +340,7 @@ def test_top_up_records_the_payment_and_buys_the_credits(shopper):
     assert balances(account, issuance) == [2000, -2000]
     body = shopper.client.get(response.url).content.decode()
     assert "Bought 20.00 credits for EUR 20.00" in body
-    assert "Top-up from" in body
+    assert "Top-up: EUR 20.00 paid by bank transfer, ref. SEPA-2026-001" in body
 
 
 def test_a_payment_reference_buys_credits_once(shopper):
