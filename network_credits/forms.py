@@ -133,27 +133,12 @@ class TopUpForm(_FromAccounts):
         help_text="The reference the payment provider, your bank or the desk gave you for this payment.",
     )
 
-    def __init__(self, *args: Any, user: Any, daily_max: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.daily_max = daily_max
 
     def clean_account(self) -> Account:
         return self._clean_account()
-
-    def clean_amount(self) -> int:
-        amount = self.cleaned_data["amount"]
-        # A cap per person per day. It belongs in services.top_up (under the account's lock); until it is there,
-        # the page checks it, and two top-ups sent at the same moment could both pass.
-        already = selectors.top_ups_today(user=self.user)
-        if already + amount > self.daily_max:
-            left = max(self.daily_max - already, 0)
-            raise ValidationError(
-                f"You can buy at most {selectors.credits_text(self.daily_max)} credits a day; today you have bought "
-                f"{selectors.credits_text(already)}, so at most {selectors.credits_text(left)} more.",
-                code="top_up_daily_max",
-            )
-        return amount
 
 
 class PeriodForm(forms.Form):

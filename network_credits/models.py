@@ -55,6 +55,13 @@ def normalise_account_number(text: str) -> str:
     return digits
 
 
+def credits_text(hundredths: int) -> str:
+    """1050 → "10.50", -5 → "-0.05", 123456 → "1,234.56": credits as people read them."""
+    sign = "-" if hundredths < 0 else ""
+    whole, cents = divmod(abs(hundredths), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
 def format_account_number(number: str) -> str:
     return f"{number[:4]} {number[4:8]} {number[8:]}"
 
@@ -243,7 +250,7 @@ class Transfer(models.Model):
         indexes = [models.Index(fields=["original"], name="credits_transfer_original")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} {self.debit_account_id}→{self.credit_account_id}"
+        return f"{self.get_kind_display().capitalize()} of {credits_text(self.amount)} credits"
 
 
 class Entry(models.Model):
@@ -277,7 +284,9 @@ class Entry(models.Model):
         indexes = [models.Index(fields=["account", "created_at", "id"], name="credits_entry_statement")]
 
     def __str__(self) -> str:
-        return f"{self.account_id} {self.amount:+d} → {self.balance_after}"
+        sign = "+" if self.amount >= 0 else ""
+        side = self.get_side_display().capitalize()
+        return f"{side} {sign}{credits_text(self.amount)} → {credits_text(self.balance_after)}"
 
 
 class Hold(models.Model):
@@ -313,7 +322,7 @@ class Hold(models.Model):
         indexes = [models.Index(fields=["state", "expires_at"], name="credits_hold_expiry")]
 
     def __str__(self) -> str:
-        return f"hold {self.amount} ({self.state})"
+        return f"Hold of {credits_text(self.amount)} credits ({self.state})"
 
 
 class ExternalPayment(models.Model):

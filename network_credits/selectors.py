@@ -10,11 +10,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.access import Access
-from network_credits.models import Account, Entry, Hold, Transfer
+from network_credits.models import Account, Entry, Hold, Transfer, credits_text  # noqa: F401 — shared
 
 
 def accounts_of(*, user: Any, access: Access) -> QuerySet[Account]:
@@ -63,13 +63,6 @@ def open_holds_of(account: Account) -> QuerySet[Hold]:
     return Hold.objects.filter(debit_account=account, state=Hold.State.PENDING).select_related("credit_account")
 
 
-def top_ups_today(*, user: Any) -> int:
-    """Hundredths of a credit this person has bought with hard currency today (local time), over all accounts."""
-    since = datetime.combine(timezone.localdate(), datetime.min.time(), tzinfo=timezone.get_current_timezone())
-    bought = Transfer.objects.filter(kind=Transfer.Kind.TOP_UP, created_by=user, created_at__gte=since)
-    return bought.aggregate(total=Sum("amount"))["total"] or 0
-
-
 # Statements ---------------------------------------------------------------------------------------------------------
 
 
@@ -98,13 +91,6 @@ def describe(entry: Entry) -> str:
         return f"Top-up: {transfer.memo}"  # the network's issuance account is no one to name
     text = f"{words} {other}"
     return f"{text}: {transfer.memo}" if transfer.memo else text
-
-
-def credits_text(hundredths: int) -> str:
-    """1050 → "10.50", -5 → "-0.05": credits as people read them."""
-    sign = "-" if hundredths < 0 else ""
-    whole, cents = divmod(abs(hundredths), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -37,6 +38,7 @@ from network_credits.models import (
     ExternalPayment,
     Hold,
     Transfer,
+    credits_text,
     normalise_account_number,
 )
 from network_credits.selectors import Statement, statement  # noqa: F401 — the issue's name for it
@@ -169,7 +171,11 @@ def _amount(value: Any, *, field: str = "amount", allow_zero: bool = False) -> i
     if value < (0 if allow_zero else 1) or value > MAX_AMOUNT:
         low = 0 if allow_zero else 1
         raise LedgerRefusal(
-            {field: f"An amount is between {low} and {MAX_AMOUNT} hundredths of a credit."}, code="amount_invalid"
+            {
+                field: f"An amount is between {low} and {MAX_AMOUNT} hundredths of a credit "
+                f"({credits_text(MAX_AMOUNT)} credits)."
+            },
+            code="amount_invalid",
         )
     return value
 
@@ -361,9 +367,9 @@ def _check(account: Account, *, side: str, amount: int, pending: int, kind: str)
         after = before + amount + pending  # pending < 0 reserves more
         if after < -account.credit_limit and after < before:
             raise LedgerRefusal(
-                f"Not enough credit: account {account.formatted_number} can spend {max(account.available, 0)} "
-                f"hundredths now (balance {account.balance}, held {account.pending_debits}, limit "
-                f"{account.credit_limit}).",
+                f"Not enough credit: account {account.formatted_number} can spend at most "
+                f"{credits_text(max(account.available, 0))} credits now (balance {credits_text(account.balance)}, "
+                f"held {credits_text(account.pending_debits)}, credit limit {credits_text(account.credit_limit)}).",
                 code="insufficient_credit",
             )
     elif account.upper_limit is not None:
@@ -371,7 +377,8 @@ def _check(account: Account, *, side: str, amount: int, pending: int, kind: str)
         after = before + amount + pending
         if after > account.upper_limit and after > before:
             raise LedgerRefusal(
-                f"Account {account.formatted_number} would go above its upper limit of {account.upper_limit}.",
+                f"Account {account.formatted_number} would go above its upper limit of "
+                f"{credits_text(account.upper_limit)} credits.",
                 code="over_upper_limit",
             )
 
@@ -481,6 +488,11 @@ def transfer(
     *, payer: Account, payee: Account, amount: int, key: str, actor: Any = None, memo: str = "", system: str = ""
 ) -> Moved:
     """Pay `amount` hundredths from payer to payee, once per idempotency key."""
+    if payer.is_system or payee.is_system:
+        raise LedgerRefusal(
+            "The network's own accounts are not paid or paid from directly: credits are bought with a top-up.",
+            code="system_account",
+        )
     amount = _amount(amount)
     key = _key(key)
     initiator = initiator_of(actor, system)
@@ -569,6 +581,24 @@ def top_up(
     issuance = system_account(Account.System.ISSUANCE)
 
     def record_payment(payer: Account, payee: Account, moved: Transfer) -> None:
+        # Under the account's lock, so that two top-ups sent at the same moment cannot both pass the cap.
+        day = ledger_now().astimezone(timezone.get_current_timezone()).date()
+        since = datetime.combine(day, datetime.min.time(), tzinfo=timezone.get_current_timezone())
+        bought = (
+            Transfer.objects.filter(kind=Transfer.Kind.TOP_UP, credit_account=payee, created_at__gte=since)
+            .exclude(pk=moved.pk)
+            .aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        cap = settings.CREDITS_TOP_UP_DAILY_MAX
+        if bought + amount > cap:
+            raise LedgerRefusal(
+                {
+                    "amount": f"An account can buy at most {credits_text(cap)} credits a day; today it has bought "
+                    f"{credits_text(bought)}, so at most {credits_text(max(cap - bought, 0))} more."
+                },
+                code="top_up_daily_max",
+            )
         if ExternalPayment.objects.filter(provider=provider, reference=reference).exists():
             raise LedgerRefusal({"reference": "This payment has already bought credits."}, code="external_payment_used")
         payment = ExternalPayment(

@@ -161,7 +161,7 @@ def top_up(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"currency": currency, "daily_max": settings.CREDITS_TOP_UP_DAILY_MAX, "form": None}
     if not accounts:
         return render(request, "network_credits/top_up.html", context)
-    form = TopUpForm(request.POST or None, accounts=accounts, user=request.user, daily_max=context["daily_max"])
+    form = TopUpForm(request.POST or None, accounts=accounts, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         account = data["account"]
