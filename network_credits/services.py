@@ -576,7 +576,13 @@ def top_up(
         raise LedgerRefusal("System accounts are not topped up.", code="system_account")
     initiator = initiator_of(actor, system)
     digest = _request_hash(
-        kind="top_up", account=account.number, amount=amount, provider=provider, reference=reference, currency=currency
+        kind="top_up",
+        account=account.number,
+        amount=amount,
+        provider=provider,
+        reference=reference,
+        currency=currency,
+        amount_minor=amount_minor,
     )
     issuance = system_account(Account.System.ISSUANCE)
 

@@ -11,8 +11,9 @@ PostgreSQL:
 - a non-system account's balance minus its holds never goes below −credit limit, unless the change improves it (a
   lowered limit never traps a member), nor above its upper limit unless the change lowers it;
 - an account that is not active receives nothing; a closed account never reopens;
-- a hold changes state once, from pending; a refund or reversal goes back along its original, and all of them
-  together never exceed it.
+- a hold opens pending, as its own hold transfer reserved it; it changes state once, from pending, to what its
+  post or void did, and that post or void moves credits between the hold's own payer and payee;
+- a refund or reversal goes back along its original, and all of them together never exceed it.
 
 SQLite (the embedded mode, one writer at a time): the same append-only rule for UPDATE, entries applied to their
 accounts by a trigger, and the floor, upper limit and frozen rules on accounts; the services check the rest.
@@ -121,6 +122,8 @@ DECLARE
     paid bigint;
     reserved bigint;
     held bigint;
+    hold_payer bigint;
+    hold_payee bigint;
 BEGIN
     SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(pending), 0),
            coalesce(sum(amount) FILTER (WHERE side = 'credit'), 0),
@@ -136,7 +139,12 @@ BEGIN
             RAISE EXCEPTION 'hold % entries do not reserve its amount', NEW.id USING ERRCODE = 'check_violation';
         END IF;
     ELSIF NEW.kind IN ('post', 'void') THEN
-        SELECT amount INTO held FROM network_credits_hold WHERE id = NEW.hold_id;
+        SELECT amount, debit_account_id, credit_account_id INTO held, hold_payer, hold_payee
+            FROM network_credits_hold WHERE id = NEW.hold_id;
+        IF NEW.debit_account_id IS DISTINCT FROM hold_payer OR NEW.credit_account_id IS DISTINCT FROM hold_payee THEN
+            RAISE EXCEPTION '% % is not between its hold''s payer and payee', NEW.kind, NEW.id
+                USING ERRCODE = 'check_violation';
+        END IF;
         IF reserved <> -held OR paid <> (CASE WHEN NEW.kind = 'post' THEN NEW.amount ELSE 0 END) THEN
             RAISE EXCEPTION '% % entries do not match its hold', NEW.kind, NEW.id USING ERRCODE = 'check_violation';
         END IF;
@@ -167,7 +175,26 @@ END $$ LANGUAGE plpgsql;
 CREATE TRIGGER credits_transfer_returns BEFORE INSERT ON network_credits_transfer
     FOR EACH ROW WHEN (NEW.original_id IS NOT NULL) EXECUTE FUNCTION credits_transfer_returns();
 
+CREATE FUNCTION credits_hold_opened() RETURNS trigger AS $$
+DECLARE
+    opening record;
+BEGIN
+    SELECT kind, debit_account_id, credit_account_id, amount INTO opening
+        FROM network_credits_transfer WHERE id = NEW.transfer_id;
+    IF opening.kind IS DISTINCT FROM 'hold' OR opening.debit_account_id <> NEW.debit_account_id
+       OR opening.credit_account_id <> NEW.credit_account_id OR opening.amount <> NEW.amount
+       OR NEW.state <> 'pending' THEN
+        RAISE EXCEPTION 'a hold opens pending, as what its own hold transfer % reserved', NEW.transfer_id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER credits_hold_opened BEFORE INSERT ON network_credits_hold
+    FOR EACH ROW EXECUTE FUNCTION credits_hold_opened();
+
 CREATE FUNCTION credits_hold_resolves_once() RETURNS trigger AS $$
+DECLARE
+    resolution record;
 BEGIN
     IF TG_OP = 'DELETE' THEN
         RAISE EXCEPTION 'holds are never deleted' USING ERRCODE = 'integrity_constraint_violation';
@@ -178,9 +205,15 @@ BEGIN
         RAISE EXCEPTION 'hold % was already % or is being changed in more than its state', OLD.id, OLD.state
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM network_credits_transfer WHERE hold_id = OLD.id) THEN
+    SELECT kind, amount INTO resolution FROM network_credits_transfer WHERE hold_id = OLD.id;
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'hold % is resolved only by its post or void transfer', OLD.id
             USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    IF (NEW.state = 'posted' AND (resolution.kind <> 'post' OR NEW.posted_amount IS DISTINCT FROM resolution.amount))
+       OR (NEW.state IN ('voided', 'expired') AND resolution.kind <> 'void') THEN
+        RAISE EXCEPTION 'hold % is %, but its resolution was a % of %', OLD.id, NEW.state, resolution.kind,
+            resolution.amount USING ERRCODE = 'integrity_constraint_violation';
     END IF;
     RETURN NEW;
 END $$ LANGUAGE plpgsql;
@@ -190,13 +223,14 @@ CREATE TRIGGER credits_hold_resolves_once BEFORE UPDATE OR DELETE ON network_cre
 
 POSTGRES_DROP = """
 DROP TRIGGER IF EXISTS credits_hold_resolves_once ON network_credits_hold;
+DROP TRIGGER IF EXISTS credits_hold_opened ON network_credits_hold;
 DROP TRIGGER IF EXISTS credits_transfer_returns ON network_credits_transfer;
 DROP TRIGGER IF EXISTS credits_transfer_balanced ON network_credits_transfer;
 DROP TRIGGER IF EXISTS credits_entry_apply ON network_credits_entry;
 DROP TRIGGER IF EXISTS credits_account_kept ON network_credits_account;
 DROP TRIGGER IF EXISTS credits_account_guard ON network_credits_account;
 DROP TRIGGER IF EXISTS credits_account_opens_empty ON network_credits_account;
-DROP FUNCTION IF EXISTS credits_hold_resolves_once(), credits_transfer_returns(), credits_transfer_balanced(),
+DROP FUNCTION IF EXISTS credits_hold_resolves_once(), credits_hold_opened(), credits_transfer_returns(), credits_transfer_balanced(),
     credits_entry_apply(), credits_account_kept(), credits_account_guard(), credits_account_opens_empty();
 """
 
