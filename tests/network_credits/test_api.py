@@ -56,22 +56,23 @@ def trace() -> tuple:
 
 @pytest.fixture
 def ledger(owner, other_member, shopper, operator):
-    """Accounts for own_supplier, other_supplier and the shopper (who has bought 100.00 credits)."""
+    """Accounts for own_supplier, other_supplier and the shopper (who bought 100.00 credits ten days ago)."""
     own = services.account_open_for_supplier(supplier_id=owner.supplier.pk, name=owner.supplier.legal_name)
     other = services.account_open_for_supplier(
         supplier_id=other_member.supplier.pk, name=other_member.supplier.legal_name
     )
     member = services.account_open_for_member(user=shopper.user, name="Sam Shopper")
-    services.top_up(
-        account=member,
-        amount=10_000,
-        provider="card",
-        reference="ch_1",
-        currency="EUR",
-        amount_minor=10_000,
-        key="top-up-1",
-        system="test",
-    )
+    with services.clock(lambda: timezone.now() - timedelta(days=10)):
+        services.top_up(
+            account=member,
+            amount=10_000,
+            provider="card",
+            reference="ch_1",
+            currency="EUR",
+            amount_minor=10_000,
+            key="top-up-1",
+            system="test",
+        )
     return {"own": own, "other": other, "member": member}
 
 
@@ -161,9 +162,9 @@ def test_unknown_and_malformed_account_numbers_are_not_found(ledger, operator):
 
 
 @pytest.fixture
-def history(ledger, shopper, owner, monkeypatch):
-    """The shopper's account: 100.00 bought ten days ago, then three payments to own_supplier and a refund, on
-    three days (so that a period can leave some out)."""
+def history(ledger, shopper, owner):
+    """The shopper's account: 100.00 bought ten days ago, then three payments to own_supplier and a refund of part
+    of the first, on three days (so that a period can leave some out)."""
     now = timezone.now()
     steps = [
         (now - timedelta(days=5), lambda: pay(shopper, ledger["own"], 2_500, "s1", "Cocoa")),
@@ -172,9 +173,8 @@ def history(ledger, shopper, owner, monkeypatch):
         (now - timedelta(days=1), lambda: refund_first(owner)),
     ]
     for moment, step in steps:
-        monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
-        step()
-    monkeypatch.undo()
+        with services.clock(lambda moment=moment: moment):
+            step()
     return ledger
 
 
