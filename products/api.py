@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import django_filters
-from django.db.models import Model, QuerySet
+from django.db.models import Manager, Model, QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -39,11 +39,37 @@ def absolute_url(request: Request | None, path: str) -> str:
     return request.build_absolute_uri(path) if request else path
 
 
+# Each supplier's public credit account number, from the ledger, which the catalog may not import: the project
+# plugs in its lookup (socialbiz/apps.py). A lookup takes supplier ids and answers {id: number} in one query, so a
+# page of suppliers costs one more query, not one per supplier.
+supplier_credit_accounts: list[Callable[[list[int]], dict[int, str]]] = []
+
+
+def credit_accounts_of(supplier_ids: list[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for lookup in supplier_credit_accounts:
+        found.update(lookup(supplier_ids))
+    return found
+
+
 # Output
+
+
+class SupplierListOut(serializers.ListSerializer):
+    """A page of suppliers, with their credit account numbers looked up once for the page."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        suppliers = list(data.all() if isinstance(data, Manager) else data)
+        self.child.context["credit_accounts"] = credit_accounts_of([supplier.pk for supplier in suppliers])
+        return super().to_representation(suppliers)
 
 
 class SupplierOut(serializers.ModelSerializer):
     country_name = serializers.CharField(source="country.name", read_only=True)
+    credit_account = serializers.SerializerMethodField(
+        help_text="The supplier's public network-credits account number: anyone may pay it "
+        "(POST /api/v1/credits/transfers/ with `to`)."
+    )
 
     class Meta:
         model = Supplier
@@ -62,7 +88,16 @@ class SupplierOut(serializers.ModelSerializer):
             "status",
             "status_reason",
             "status_changed_at",
+            "credit_account",
         ]
+        list_serializer_class = SupplierListOut
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_credit_account(self, supplier: Supplier) -> str | None:
+        known = self.context.get("credit_accounts")
+        if known is None:  # one supplier, not a page
+            known = credit_accounts_of([supplier.pk])
+        return known.get(supplier.pk)
 
 
 class DeclarationOut(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from core.api import errors
+from network_credits import api as credits_api
 from products import api as products_api
 from provenance import api_resources as provenance_api
 from provenance import lineage_api
@@ -18,6 +19,9 @@ router.register("declarations", products_api.DeclarationViewSet, basename="decla
 router.register("batches", products_api.BatchViewSet, basename="batch")
 router.register("facilities", provenance_api.FacilityViewSet, basename="facility")
 router.register("evidence", provenance_api.EvidenceViewSet, basename="evidence")
+router.register("credits/accounts", credits_api.AccountViewSet, basename="credit-account")
+router.register("credits/transfers", credits_api.TransferViewSet, basename="credit-transfer")
+router.register("credits/adjustments", credits_api.AdjustmentViewSet, basename="credit-adjustment")
 
 app_name = "api"
 

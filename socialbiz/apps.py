@@ -16,10 +16,15 @@ class SocialbizConfig(AppConfig):
 
     def ready(self) -> None:
         # The project ties together apps that may not import each other: every new supplier gets a credit account.
+        from network_credits import selectors as credits
+        from products import api as catalog_api
         from products import services as catalog
 
         if _open_credit_account not in catalog.supplier_registered:
             catalog.supplier_registered.append(_open_credit_account)
+        # The supplier resource shows its credit account number, so that anyone can pay it.
+        if credits.supplier_account_numbers not in catalog_api.supplier_credit_accounts:
+            catalog_api.supplier_credit_accounts.append(credits.supplier_account_numbers)
 
 
 class DashboardAdminConfig(admin_apps.AdminConfig):

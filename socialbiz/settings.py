@@ -278,6 +278,11 @@ SPECTACULAR_SETTINGS = {
         # Two fields named `status`: each keeps a name of its own rather than one named after its serializer.
         "StatusEnum": "products.models.Supplier.Status",
         "EvidenceStatusEnum": "provenance.api_resources.EVIDENCE_STATUSES",
+        # The ledger's `kind` and `status` fields, and the declaration's `kind` keeping the name it had before them.
+        "KindEnum": "products.models.Declaration.Kind",
+        "AccountKindEnum": "network_credits.models.Account.Kind",
+        "AccountStatusEnum": "network_credits.models.Account.Status",
+        "TransferKindEnum": "network_credits.models.Transfer.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
