@@ -767,11 +767,19 @@ def holds_expire(*, now: datetime | None = None, limit: int = 1000) -> int:
     return expired
 
 
+REFUNDABLE = {Transfer.Kind.PAYMENT, Transfer.Kind.POST}
+REVERSIBLE = REFUNDABLE | {Transfer.Kind.TOP_UP, Transfer.Kind.ADJUSTMENT}
+
+
 def _return(
     *, kind: str, original: Transfer, amount: int | None, key: str, actor: Any, memo: str, system: str
 ) -> Moved:
-    if original.kind not in (Transfer.Kind.PAYMENT, Transfer.Kind.POST, Transfer.Kind.TOP_UP, Transfer.Kind.ADJUSTMENT):
-        raise LedgerRefusal(f"A {original.get_kind_display()} cannot be refunded or reversed.", code="not_returnable")
+    # A payee refunds what it was paid; only an operator undoes a top-up (the money goes back outside the ledger)
+    # or an adjustment.
+    returnable = REFUNDABLE if kind == Transfer.Kind.REFUND else REVERSIBLE
+    if original.kind not in returnable:
+        what = "refunded" if kind == Transfer.Kind.REFUND else "reversed"
+        raise LedgerRefusal(f"A {original.get_kind_display()} cannot be {what}.", code="not_returnable")
     initiator = initiator_of(actor, system)
     requested = None if amount is None else _amount(amount)
     digest = _request_hash(kind=kind, original=original.pk, amount=requested, memo=memo)

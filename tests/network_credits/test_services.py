@@ -669,3 +669,44 @@ def test_statement_shows_holds_without_changing_the_balance(alice, shop):
 def test_statement_period_must_not_end_before_it_starts(alice):
     with pytest.raises(ValidationError):
         services.statement(account=alice, start=date(2031, 1, 2), end=date(2031, 1, 1))
+
+
+# Rules added after review -------------------------------------------------------------------------------------------
+
+
+def test_payments_never_touch_the_networks_own_accounts(alice):
+    issuance = services.system_account(Account.System.ISSUANCE)
+    fees = services.system_account(Account.System.FEES)
+    before = ledger_state()
+    with refused("system_account"):
+        pay(alice, issuance, 100, "into-issuance")
+    with refused("system_account"):
+        pay(fees, alice, 100, "out-of-fees")
+    assert ledger_state() == before
+
+
+def test_a_payee_refunds_payments_but_only_an_operator_reverses_a_top_up(alice, operator):
+    bought = top_up(alice, 2_000, "pi_refund_me", "t").transfer
+    before = ledger_state()
+    with refused("not_returnable"):
+        services.refund(original=bought, key="r", system=SIM)
+    assert ledger_state() == before
+    undone = services.reversal(original=bought, reason="Card payment charged back", key="rev", actor=operator.user)
+    assert undone.transfer.amount == 2_000
+    assert fresh(alice).balance == 0
+    assert services.system_account(Account.System.ISSUANCE).balance == 0
+
+
+def test_top_ups_stop_at_the_daily_maximum_of_the_account(alice, settings):
+    settings.CREDITS_TOP_UP_DAILY_MAX = 5_000
+    top_up(alice, 3_000, "pi_day_1", "t1")
+    before = ledger_state()
+    with refused("top_up_daily_max") as info:
+        top_up(alice, 2_001, "pi_day_2", "t2")
+    assert "at most 20.00 more" in str(info.value)
+    assert ledger_state() == before
+    top_up(alice, 2_000, "pi_day_3", "t3")  # exactly to the cap
+    tomorrow = timezone.now() + timedelta(days=1)
+    with services.clock(lambda: tomorrow):
+        top_up(alice, 5_000, "pi_day_4", "t4")  # a new day
+    assert fresh(alice).balance == 10_000
