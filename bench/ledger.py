@@ -22,7 +22,8 @@ stored as the clients counted → `invariants=ok|broken`.
 
 `--design python` measures the Python path of services.transfer (services._move: about eight round trips a
 transfer) instead of what services.transfer does on PostgreSQL (one call of the credits_payment function, migration
-0004). `--profile N` first times N transfers in this process, one client, and counts their queries.
+0004). `--profile N` first times N transfers in this process, one client: their queries, the time spent in this
+process (Python, Django, psycopg2) and in each of the database's PL/pgSQL functions (track_functions).
 Prints `BENCH ledger …` at the end. Usage: .venv/bin/python bench/ledger.py [--seconds 10] [--clients 8]
 """
 
@@ -31,6 +32,7 @@ import contextlib
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -198,7 +200,8 @@ def ledger_run(design: str, ids: list[int], *, clients: int, seconds: float, rng
 
 
 def profile(design: str, ids: list[int], count: int, rng: random.Random) -> None:
-    """Time `count` transfers in this process, one client, and count their queries."""
+    """Time `count` transfers in this process, one client; count their queries, and time the database's PL/pgSQL
+    functions (the triggers, credits_payment) with track_functions."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -214,7 +217,10 @@ def profile(design: str, ids: list[int], count: int, rng: random.Random) -> None
         pay(payer=payer, payee=payee, amount=100, key=uuid.uuid4().hex, system=system)
     print(f"profile: {len(captured.captured_queries)} queries a transfer ({design} path):")
     for query in captured.captured_queries:
-        print(f"  {float(query['time']) * 1000:6.2f} ms  {query['sql'][:150]}")
+        print(f"  {query['sql'][:150]}")
+    with connection.cursor() as cursor:
+        cursor.execute("SET track_functions = 'pl'")  # a superuser's setting, for this session only
+        cursor.execute("SELECT pg_stat_reset()")
     began, cpu = time.perf_counter(), time.process_time()
     for payer, payee in pairs:
         with contextlib.suppress(LedgerRefusal):
@@ -223,8 +229,16 @@ def profile(design: str, ids: list[int], count: int, rng: random.Random) -> None
     print(
         f"profile: {count} transfers, one client: {elapsed / count * 1000:.2f} ms each ({count / elapsed:.0f} tps), "
         f"of which {cpu / count * 1000:.2f} ms in this process (Python, Django, psycopg2), the rest waiting for the "
-        "server"
+        "server (round trips, its work, the commit's WAL flush)"
     )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute("RESET track_functions")
+        cursor.execute(
+            "SELECT funcname, calls, self_time FROM pg_stat_user_functions WHERE calls > 0 ORDER BY self_time DESC"
+        )
+        for name, calls, self_ms in cursor.fetchall():
+            print(f"  {name}: {calls / count:.0f} a transfer, {self_ms / count * 1000:.0f} µs a transfer (self)")
 
 
 # --- invariants ---------------------------------------------------------------------------------------------------
@@ -293,6 +307,8 @@ def main() -> None:
     parser.add_argument("--design", choices=["service", "python"], default="service", help=__doc__.split("\n")[0])
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="first time N transfers, one client")
     args = parser.parse_args()
+    if not shutil.which("pgbench"):
+        sys.exit("pgbench is not installed (apt-get install postgresql-contrib, or the server's client package)")
     if args.accounts < 2 * HOT:
         sys.exit(f"--accounts: at least {2 * HOT}")
     server_url = os.environ.get("DATABASE_URL", "") or DEFAULT_SERVER
