@@ -7,12 +7,12 @@ two in three) and socialbiz_bench_pgbench (`pgbench -i -s --scale`).
 
 Then, for `--seconds` each, in this order so that the machine's noise hits the baseline and the ledger alike:
 pgbench (`-c --clients -j 2`, its built-in TPC-B-like transaction), the ledger at low contention (payments among all
-the accounts but ten), the ledger at high contention (payments among those ten), pgbench again. A ledger phase is
-`--clients` processes (threads would share one GIL), each with its own connection, calling
+the accounts but ten), pgbench again, the ledger at high contention (payments among those ten), pgbench a third time.
+A ledger phase is `--clients` processes (threads would share one GIL), each with its own connection, calling
 network_credits.services.transfer in a loop with random payers, payees and amounts and a fresh idempotency key each
-time; refused payments (not enough credit, over an upper limit) are counted apart and not in the tps. The baseline is
-the mean of the two pgbench runs, which bracket the ledger's in time. `ratio_low` and `ratio_high` are the ledger's
-tps over it.
+time; refused payments (not enough credit, over an upper limit) are counted apart and not in the tps. `ratio_low`
+and `ratio_high` are the ledger's tps over the mean of the two pgbench runs that bracket it in time (`pgbench_tps`
+is the mean of all three).
 
 After the run every invariant is checked with SQL: balances sum to 0 (and holds reserve as much as they reserve for
 others); each stored balance and pending amount equals the sum of its entries, and each entry's balance_after the
@@ -316,8 +316,13 @@ def main() -> None:
         sys.exit(f"The ledger benchmark runs on PostgreSQL: DATABASE_URL is {urlsplit(server_url).scheme!r}")
     os.environ["DATABASE_URL"] = server_url
     pgbench_url = urlunsplit(urlsplit(server_url)._replace(path=f"/{PGBENCH_DATABASE}"))
+    import psycopg2
+
     try:
         scratch.create_database(server_url, PGBENCH_DATABASE)
+    except psycopg2.OperationalError as error:
+        sys.exit(f"The ledger benchmark needs PostgreSQL ({urlsplit(server_url).netloc}): {error}")
+    try:
         with scratch.embedded(BENCH_DATABASE):
             run(args, pgbench_url)
     finally:
@@ -343,24 +348,30 @@ def run(args: argparse.Namespace, pgbench_url: str) -> None:
     if args.profile:
         profile(args.design, cold, args.profile, rng)
 
-    baseline = [pgbench_run(pgbench_url, clients=args.clients, seconds=args.seconds)]
-    print(f"pgbench: {baseline[-1]:.0f} tps")
+    def baseline() -> float:
+        tps = pgbench_run(pgbench_url, clients=args.clients, seconds=args.seconds)
+        print(f"pgbench: {tps:.0f} tps")
+        return tps
+
+    # pgbench before and after each ledger phase: each ratio is against the mean of the two runs that bracket it.
+    before_low = baseline()
     low = ledger_run(args.design, cold, clients=args.clients, seconds=args.seconds, rng=rng)
     print(f"ledger, low contention ({len(cold)} accounts): {low}")
+    between = baseline()
     high = ledger_run(args.design, hot, clients=args.clients, seconds=args.seconds, rng=rng)
     print(f"ledger, high contention ({len(hot)} accounts): {high}")
-    baseline.append(pgbench_run(pgbench_url, clients=args.clients, seconds=args.seconds))
-    print(f"pgbench: {baseline[-1]:.0f} tps")
+    after_high = baseline()
+    baseline_low, baseline_high = (before_low + between) / 2, (between + after_high) / 2
 
     committed = int(low["committed"] + high["committed"])
     broken = invariants_broken(committed)
     for name in broken:
         print(f"invariant broken: {name}")
-    pgbench_tps = statistics.mean(baseline)
+    pgbench_tps = statistics.mean([before_low, between, after_high])
     print(
         f"BENCH ledger design={args.design} clients={args.clients} seconds={args.seconds:g} "
         f"pgbench_tps={pgbench_tps:.0f} low_tps={low['tps']:.0f} high_tps={high['tps']:.0f} "
-        f"ratio_low={low['tps'] / pgbench_tps:.2f} ratio_high={high['tps'] / pgbench_tps:.2f} "
+        f"ratio_low={low['tps'] / baseline_low:.2f} ratio_high={high['tps'] / baseline_high:.2f} "
         f"low_refused={low['refused']} high_refused={high['refused']} failed={low['failed'] + high['failed']} "
         f"invariants={'broken' if broken else 'ok'}"
     )
