@@ -236,7 +236,7 @@ def credit_limit_set(
     return change
 
 
-ACTIONS = {
+ACTIONS: dict[str, str] = {
     Account.Status.FROZEN: "credits.account_frozen",
     Account.Status.ACTIVE: "credits.account_unfrozen",
     Account.Status.CLOSED: "credits.account_closed",

@@ -56,14 +56,16 @@ def test_demo_history_adds_up_and_reads_as_a_statement():
     today = timezone.localdate()
     statement = selectors.statement(account=ana, start=today - timedelta(days=60), end=today)
     assert len(statement.entries) >= 12
-    assert statement.opening_balance == 0 and statement.closing_balance == ana.balance
+    assert statement.opening_balance == 0
+    assert statement.closing_balance == ana.balance
     running = statement.opening_balance
     for entry in statement.entries:
         running += entry.amount
         assert entry.balance_after == running
     # Six weeks of history, oldest first.
     days = [entry.created_at for entry in statement.entries]
-    assert days == sorted(days) and days[-1] - days[0] > timedelta(days=30)
+    assert days == sorted(days)
+    assert days[-1] - days[0] > timedelta(days=30)
 
 
 def test_demo_credits_are_not_written_twice():
