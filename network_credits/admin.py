@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db import models
 from django.db.models import Q
@@ -77,12 +78,34 @@ class AccountOperatorForm(forms.ModelForm):
     reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Why: kept in the account's history and the audit log. Needed for any change here.",
+        help_text="Why: kept in the account's history and the audit log. Needed for any change of limits or status.",
+    )
+    top_up_credits = CreditsField(
+        required=False,
+        label="Credits bought (top-up)",
+        help_text="When the member's money has arrived: one credit for one unit of the network's currency.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    top_up_provider = forms.ChoiceField(
+        required=False, label="Paid by", choices=[("", "—"), *ExternalPayment.Provider.choices]
+    )
+    top_up_reference = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Payment reference",
+        help_text="The bank's, the provider's or the desk's reference: one payment buys credits once.",
     )
 
     class Meta:
         model = Account
         fields = ["status"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        wanted = [data.get(name) for name in ("top_up_credits", "top_up_provider", "top_up_reference")]
+        if any(wanted) and not all(wanted):
+            raise forms.ValidationError("A top-up needs the credits bought, how they were paid and the reference.")
+        return data
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -227,6 +250,10 @@ class AccountAdmin(CreditsColumns, ScopedAdmin):
                     "Limits and status (operators)",
                     {"fields": ["credit_limit_credits", "upper_limit_credits", "status", "reason"]},
                 ),
+                (
+                    "Record a top-up (operators, once the money has arrived)",
+                    {"fields": ["top_up_credits", "top_up_provider", "top_up_reference"]},
+                ),
             ]
         return fieldsets
 
@@ -251,6 +278,18 @@ class AccountAdmin(CreditsColumns, ScopedAdmin):
                 services.account_freeze if data["status"] == Account.Status.FROZEN else services.account_unfreeze
             )
             change_status(account=obj, reason=reason, actor=request.user)
+        if data.get("top_up_credits"):
+            provider, reference = data["top_up_provider"], data["top_up_reference"].strip()
+            services.top_up(
+                account=obj,
+                amount=data["top_up_credits"],
+                provider=provider,
+                reference=reference,
+                currency=settings.CREDITS_CURRENCY,
+                amount_minor=data["top_up_credits"],
+                key=f"dashboard:{provider}:{reference}",  # the same payment recorded twice is one top-up
+                actor=request.user,
+            )
         return obj
 
 

@@ -158,8 +158,16 @@ def top_up(request: HttpRequest) -> HttpResponse:
     payment under the provider's reference."""
     accounts = _payable(request)
     currency = settings.CREDITS_CURRENCY
-    context: dict[str, Any] = {"currency": currency, "daily_max": settings.CREDITS_TOP_UP_DAILY_MAX, "form": None}
-    if not accounts:
+    context: dict[str, Any] = {
+        "currency": currency,
+        "daily_max": settings.CREDITS_TOP_UP_DAILY_MAX,
+        "form": None,
+        "accounts": accounts,
+        "self_service": settings.CREDITS_TOP_UP_SELF_SERVICE,
+        "instructions": settings.CREDITS_TOP_UP_INSTRUCTIONS,
+    }
+    if not accounts or not settings.CREDITS_TOP_UP_SELF_SERVICE:
+        # On a live network only operators record top-ups, once the money has arrived: the page says how to pay.
         return render(request, "network_credits/top_up.html", context)
     form = TopUpForm(request.POST or None, accounts=accounts, user=request.user)
     if request.method == "POST" and form.is_valid():

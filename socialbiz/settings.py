@@ -316,6 +316,15 @@ CREDITS_DEFAULT_SUPPLIER_LIMIT = env_int("CREDITS_DEFAULT_SUPPLIER_LIMIT", 50_00
 CREDITS_HOLD_DAYS = env_int("CREDITS_HOLD_DAYS", 14)
 CREDITS_CURRENCY = env("CREDITS_CURRENCY", "EUR")
 CREDITS_TOP_UP_DAILY_MAX = env_int("CREDITS_TOP_UP_DAILY_MAX", 50_000)
+# Whether members record their own top-ups on the Top up page (the embedded demo: DEBUG on), or only operators do,
+# in the dashboard, once the money has arrived (a live network: nobody buys credits by typing a reference), and what
+# the page tells members about paying the network then.
+CREDITS_TOP_UP_SELF_SERVICE = env_bool("CREDITS_TOP_UP_SELF_SERVICE", DEBUG)
+CREDITS_TOP_UP_INSTRUCTIONS = env(
+    "CREDITS_TOP_UP_INSTRUCTIONS",
+    "Pay at a network desk, or by bank transfer to the network, quoting your account number. The network records "
+    "the credits when your payment arrives.",
+)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

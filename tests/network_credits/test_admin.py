@@ -262,3 +262,31 @@ def test_the_transfer_list_query_count_does_not_grow_with_transfers(operator, le
     with django_assert_num_queries(6):
         response = operator.client.get(url("transfer_changelist"))
     assert len(listed(response)) == 10
+
+
+def test_an_operator_records_a_top_up_once_the_money_has_arrived(operator, ledger):
+    account = ledger["member"]
+    before = Account.objects.get(pk=account.pk).balance
+    data = _operator_form(
+        operator, account, top_up_credits="25.00", top_up_provider="bank_transfer", top_up_reference="SEPA-77"
+    )
+    assert operator.client.post(url("account_change", account.pk), data).status_code == 302
+    assert operator.client.post(url("account_change", account.pk), data).status_code in (200, 302)  # sent again
+    payment = ExternalPayment.objects.get(reference="SEPA-77")
+    assert (payment.provider, payment.amount_minor, payment.transfer.credit_account_id) == (
+        "bank_transfer",
+        2500,
+        account.pk,
+    )
+    assert payment.transfer.created_by == operator.user
+    assert Account.objects.get(pk=account.pk).balance == before + 2500  # bought once
+
+
+def test_a_top_up_without_its_reference_records_nothing(operator, ledger):
+    account = ledger["member"]
+    before = (Account.objects.get(pk=account.pk).balance, ExternalPayment.objects.count())
+    data = _operator_form(operator, account, top_up_credits="25.00", top_up_provider="cash")
+    response = operator.client.post(url("account_change", account.pk), data)
+    assert response.status_code == 200
+    assert "needs the credits bought" in response.content.decode()
+    assert (Account.objects.get(pk=account.pk).balance, ExternalPayment.objects.count()) == before

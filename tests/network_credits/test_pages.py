@@ -488,3 +488,27 @@ def test_a_bad_period_is_an_error_on_the_form(shopper):
 )
 def test_amounts_are_read_as_people_type_them(typed, hundredths):
     assert CreditsField().clean(typed) == hundredths
+
+
+def test_on_a_live_network_members_are_told_how_to_pay_and_cannot_record_a_top_up(shopper, settings):
+    settings.CREDITS_TOP_UP_SELF_SERVICE = False
+    settings.CREDITS_TOP_UP_INSTRUCTIONS = "Pay by bank transfer to IBAN GH00 TEST quoting your account number."
+    account = services.account_open_for_member(user=shopper.user, name="Ama")
+    page = shopper.client.get(TOP_UP)
+    body = page.content.decode()
+    assert "IBAN GH00 TEST" in body
+    assert account.formatted_number in body
+    assert 'name="reference"' not in body  # no form to type a reference into
+    response = shopper.client.post(
+        TOP_UP,
+        {
+            "key": str(uuid.uuid4()),
+            "account": account.number,
+            "amount": "20.00",
+            "provider": "cash",
+            "reference": "made-up",
+        },
+    )
+    assert response.status_code == 200
+    assert not ExternalPayment.objects.exists()
+    assert Account.objects.get(pk=account.pk).balance == 0
