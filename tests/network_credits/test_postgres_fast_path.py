@@ -231,16 +231,14 @@ def test_a_lowered_limit_traps_no_one_alike():
     assert [o[0][:2] for o in outcomes] == [("refused", "insufficient_credit"), ("moved", False)]
 
 
-def test_a_system_account_pays_without_a_floor_alike():
-    def setup() -> dict[str, Account]:
-        return {"payer": services.system_account(Account.System.FEES), "payee": member()}
-
-    # One world at a time: both share the one fees account, whose balance the first world moved.
-    for name, pay_with in PATHS.items():
-        world = World(setup(), name)
-        result, written, positions = world.play(pay_with, "payer", "payee", **pay(7_000, key=f"fees-{name}"))
-        assert result[:2] == ("moved", False)
-        assert positions["payee"] == (7_000, 0, 0, "active")
+def test_payments_from_or_to_a_system_account_are_refused_before_either_path():
+    account = member(credit_limit=1_000)
+    fees = services.system_account(Account.System.FEES)
+    for payer, payee in ((fees, account), (account, fees)):
+        with pytest.raises(services.LedgerRefusal) as refused:
+            services.transfer(payer=payer, payee=payee, amount=100, key=f"system-{payer.pk}", system="tests")
+        assert refused.value.code == "system_account"
+    assert not Transfer.objects.filter(idempotency_key__startswith="system-").exists()
 
 
 def test_paying_oneself_is_refused_alike():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -613,7 +612,7 @@ def test_a_freeze_needs_a_reason(alice):
 
 def at(moment: datetime):
     """Make the ledger's clock read `moment` (entries are stamped when they are applied)."""
-    return mock.patch("network_credits.services.timezone.now", return_value=moment)
+    return services.clock(lambda: moment)
 
 
 def test_statement_has_running_balances_and_honours_the_period_boundaries(alice, bob):
