@@ -206,11 +206,24 @@ class Transfer(models.Model):
     credit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     amount = models.BigIntegerField(help_text="Hundredths of a credit: held, posted, released or paid.")
     memo = models.CharField(max_length=200, blank=True)
+    # No index of their own: the unique constraint on hold and the index on original below cover them.
     hold = models.ForeignKey(
-        "Hold", null=True, blank=True, on_delete=models.PROTECT, related_name="resolutions", help_text="post, void"
+        "Hold",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resolutions",
+        db_index=False,
+        help_text="post, void",
     )
     original = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="returns", help_text="refund, reversal"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="returns",
+        db_index=False,
+        help_text="refund, reversal",
     )
     initiator = models.CharField(max_length=64, help_text="Who asked for it: user:<id>, or a system job's name.")
     idempotency_key = models.CharField(max_length=255)
@@ -260,8 +273,9 @@ class Entry(models.Model):
         DEBIT = "debit", "debit"  # the payer's side
         CREDIT = "credit", "credit"  # the payee's side
 
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # No index of their own: the unique (transfer, side) and the statement's (account, created_at, id) cover them.
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
     side = models.CharField(max_length=6, choices=Side.choices)
     amount = models.BigIntegerField(help_text="Change of the posted balance (negative on the payer's side).")
     pending = models.BigIntegerField(
