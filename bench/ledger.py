@@ -40,7 +40,6 @@ import time
 import uuid
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import scratch  # noqa: E402 - bench/ is on sys.path when a script runs
@@ -133,25 +132,13 @@ def pgbench_run(url: str, *, clients: int, seconds: float) -> float:
 # --- the ledger's clients -----------------------------------------------------------------------------------------
 
 
-def python_transfer(*, payer: Any, payee: Any, amount: int, key: str, system: str) -> Any:
-    """services.transfer as it is on SQLite: the Python path (`_move`), whatever the database (--design python)."""
-    from network_credits import services
-    from network_credits.models import Transfer
+def use_design(design: str) -> None:
+    """--design python: payments through services._payment, the path on SQLite, whatever the database (in the
+    benchmark's own processes only)."""
+    if design == "python":
+        from network_credits import services
 
-    initiator = services.initiator_of(None, system)
-    digest = services._request_hash(kind="payment", payer=payer.number, payee=payee.number, amount=amount, memo="")
-    return services._retrying(
-        lambda: services._move(
-            kind=Transfer.Kind.PAYMENT,
-            payer=payer,
-            payee=payee,
-            amount=amount,
-            effect=services._plain(amount),
-            initiator=initiator,
-            key=key,
-            request_hash=digest,
-        )
-    )
+        services.payment_path = lambda: services._payment
 
 
 def client(design: str, ids: list[int], start_at: float, seconds: float, seed: int) -> tuple[int, int, int, float]:
@@ -162,7 +149,7 @@ def client(design: str, ids: list[int], start_at: float, seconds: float, seed: i
     from network_credits.models import Account
     from network_credits.services import LedgerRefusal, transfer
 
-    pay = python_transfer if design == "python" else transfer
+    use_design(design)
     rng = random.Random(seed)
     accounts = list(Account.objects.filter(pk__in=ids))
     connection.ensure_connection()
@@ -173,7 +160,7 @@ def client(design: str, ids: list[int], start_at: float, seconds: float, seed: i
     while time.time() < deadline:
         payer, payee = rng.sample(accounts, 2)
         try:
-            pay(payer=payer, payee=payee, amount=rng.randint(100, 3_000), key=uuid.uuid4().hex, system=INITIATOR)
+            transfer(payer=payer, payee=payee, amount=rng.randint(100, 3_000), key=uuid.uuid4().hex, system=INITIATOR)
             committed += 1
         except LedgerRefusal:
             refused += 1
@@ -208,13 +195,13 @@ def profile(design: str, ids: list[int], count: int, rng: random.Random) -> None
     from network_credits.models import Account
     from network_credits.services import LedgerRefusal, transfer
 
-    pay = python_transfer if design == "python" else transfer
+    use_design(design)
     accounts = list(Account.objects.filter(pk__in=ids))
     system = f"{INITIATOR}_profile"  # not counted with the clients' payments
     pairs = [rng.sample(accounts, 2) for _ in range(count)]
     with CaptureQueriesContext(connection) as captured:
         payer, payee = pairs[0]
-        pay(payer=payer, payee=payee, amount=100, key=uuid.uuid4().hex, system=system)
+        transfer(payer=payer, payee=payee, amount=100, key=uuid.uuid4().hex, system=system)
     print(f"profile: {len(captured.captured_queries)} queries a transfer ({design} path):")
     for query in captured.captured_queries:
         print(f"  {query['sql'][:150]}")
@@ -224,7 +211,7 @@ def profile(design: str, ids: list[int], count: int, rng: random.Random) -> None
     began, cpu = time.perf_counter(), time.process_time()
     for payer, payee in pairs:
         with contextlib.suppress(LedgerRefusal):
-            pay(payer=payer, payee=payee, amount=rng.randint(100, 3_000), key=uuid.uuid4().hex, system=system)
+            transfer(payer=payer, payee=payee, amount=rng.randint(100, 3_000), key=uuid.uuid4().hex, system=system)
     elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     print(
         f"profile: {count} transfers, one client: {elapsed / count * 1000:.2f} ms each ({count / elapsed:.0f} tps), "

@@ -58,7 +58,7 @@ class CreditsField(forms.Field):
     def prepare_value(self, value: Any) -> Any:
         # An initial amount (hundredths) is shown as credits; what someone typed is shown as they typed it.
         if isinstance(value, int) and not isinstance(value, bool):
-            return selectors.credits_text(value).replace(",", "")
+            return selectors.credits_text(value, grouped=False)
         return value
 
 

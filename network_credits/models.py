@@ -55,11 +55,12 @@ def normalise_account_number(text: str) -> str:
     return digits
 
 
-def credits_text(hundredths: int) -> str:
-    """1050 → "10.50", -5 → "-0.05", 123456 → "1,234.56": credits as people read them."""
+def credits_text(hundredths: int, *, grouped: bool = True) -> str:
+    """1050 → "10.50", -5 → "-0.05", 123456 → "1,234.56" (or "1234.56" ungrouped, for CSV and form fields): an
+    integer of hundredths (credits, or a currency's minor units) as people read it, without going through a float."""
     sign = "-" if hundredths < 0 else ""
     whole, cents = divmod(abs(hundredths), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
+    return f"{sign}{whole:,}.{cents:02d}" if grouped else f"{sign}{whole}.{cents:02d}"
 
 
 def format_account_number(number: str) -> str:

@@ -44,22 +44,19 @@ def payment(
     actor: Any = None,
     memo: str = "",
 ) -> services.Moved:
-    """What services._move does for a payment (checked amount, key and request hash), in one statement."""
+    """What services._payment does (checked amount, key and request hash), in one statement."""
     if payer.pk == payee.pk:
         raise services.LedgerRefusal("An account cannot pay itself.", code="same_account")
-    transfer = Transfer(
+    transfer = services.new_transfer(
         kind=Transfer.Kind.PAYMENT,
-        debit_account_id=payer.pk,
-        credit_account_id=payee.pk,
+        payer=payer,
+        payee=payee,
         amount=amount,
-        memo=memo[:200],
-        hold=None,
-        original=None,
         initiator=initiator,
-        idempotency_key=key,
+        key=key,
         request_hash=request_hash,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        created_at=services.ledger_now(),
+        actor=actor,
+        memo=memo,
     )
     # Entries are stamped by the database under the locks (as _move stamps them under its locks), unless the
     # ledger's clock is set (services.clock: the demo's history, deterministic tests).

@@ -111,13 +111,16 @@ class Statement:
         return -sum(entry.amount for entry in self.entries if entry.amount < 0)
 
 
+def start_of_day(day: date) -> datetime:
+    """Midnight at the start of `day`, in the site's time zone: where statements and daily caps begin a day."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=timezone.get_current_timezone())
+
+
 def statement(*, account: Account, start: date, end: date) -> Statement:
     """The account's entries from `start` to `end` (both days included) with the balance after each."""
     if end < start:
         raise ValidationError({"to": "The end of the period comes after its start."}, code="period_invalid")
-    tz = timezone.get_current_timezone()
-    since = datetime.combine(start, datetime.min.time(), tzinfo=tz)
-    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    since, until = start_of_day(start), start_of_day(end + timedelta(days=1))
     before = Entry.objects.filter(account=account, created_at__lt=since).order_by("-id").only("balance_after").first()
     entries = list(
         Entry.objects.filter(account=account, created_at__gte=since, created_at__lt=until)
@@ -158,7 +161,7 @@ def statement_csv(statement: Statement) -> str:
             "",
             "",
             "",
-            _decimal(statement.opening_balance),
+            _decimal_cell(statement.opening_balance),
             "",
         ]
     )
@@ -170,10 +173,10 @@ def statement_csv(statement: Statement) -> str:
                 entry.transfer.kind,
                 _safe(describe(entry)),
                 counterparty(entry).number,
-                _decimal(entry.amount),
-                _decimal(-entry.pending if entry.side == Entry.Side.DEBIT else entry.pending),
-                _decimal(entry.balance_after),
-                _decimal(entry.pending_debits_after),
+                _decimal_cell(entry.amount),
+                _decimal_cell(-entry.pending if entry.side == Entry.Side.DEBIT else entry.pending),
+                _decimal_cell(entry.balance_after),
+                _decimal_cell(entry.pending_debits_after),
             ]
         )
     writer.writerow(
@@ -185,17 +188,15 @@ def statement_csv(statement: Statement) -> str:
             "",
             "",
             "",
-            _decimal(statement.closing_balance),
+            _decimal_cell(statement.closing_balance),
             "",
         ]
     )
     return buffer.getvalue()
 
 
-def _decimal(hundredths: int) -> str:
-    sign = "-" if hundredths < 0 else ""
-    whole, cents = divmod(abs(hundredths), 100)
-    return f"{sign}{whole}.{cents:02d}"
+def _decimal_cell(hundredths: int) -> str:
+    return credits_text(hundredths, grouped=False)
 
 
 def _safe(text: str) -> str:

@@ -41,7 +41,7 @@ from network_credits.models import (
     credits_text,
     normalise_account_number,
 )
-from network_credits.selectors import Statement, statement  # noqa: F401 — the issue's name for it
+from network_credits.selectors import Statement, start_of_day, statement  # noqa: F401 — the issue's name for it
 
 T = TypeVar("T")
 RETRIES = 8
@@ -186,8 +186,14 @@ def _reason(reason: str) -> str:
     return reason.strip()
 
 
+def _person(actor: Any) -> Any:
+    """The signed-in person behind an action, or None for a system job (or an anonymous caller)."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
 def _actor_name(actor: Any) -> str:
-    return (getattr(actor, "email", "") or str(actor)) if getattr(actor, "is_authenticated", False) else ""
+    person = _person(actor)
+    return (getattr(person, "email", "") or str(person)) if person is not None else ""
 
 
 @transaction.atomic
@@ -212,7 +218,7 @@ def credit_limit_set(
         credit_limit=credit_limit,
         upper_limit_before=locked.upper_limit,
         upper_limit=new_upper,
-        changed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        changed_by=_person(actor),
         changed_by_name=_actor_name(actor),
         changed_at=ledger_now(),
         reason=reason,
@@ -294,7 +300,7 @@ def account_close(*, account: Account, reason: str, actor: Any = None) -> Accoun
 
 def initiator_of(actor: Any, system: str = "") -> str:
     """Whose idempotency keys these are: a person's (user:<id>), or a system job's."""
-    if getattr(actor, "is_authenticated", False):
+    if _person(actor) is not None:
         return f"user:{actor.pk}"
     if not system:
         raise ValueError("A movement without a person needs the name of the system job that asks for it.")
@@ -383,6 +389,37 @@ def _check(account: Account, *, side: str, amount: int, pending: int, kind: str)
             )
 
 
+def new_transfer(
+    *,
+    kind: str,
+    payer: Account,
+    payee: Account,
+    amount: int,
+    initiator: str,
+    key: str,
+    request_hash: str,
+    actor: Any = None,
+    memo: str = "",
+    hold: Hold | None = None,
+    original: Transfer | None = None,
+) -> Transfer:
+    """The (unsaved) transfer row of a movement, stamped with the ledger's clock: both payment paths write it."""
+    return Transfer(
+        kind=kind,
+        debit_account_id=payer.pk,
+        credit_account_id=payee.pk,
+        amount=amount,
+        memo=memo[:200],
+        hold=hold,
+        original=original,
+        initiator=initiator,
+        idempotency_key=key,
+        request_hash=request_hash,
+        created_by=_person(actor),
+        created_at=ledger_now(),
+    )
+
+
 def _move(
     *,
     kind: str,
@@ -405,21 +442,19 @@ def _move(
     earlier = _replay(initiator, key, request_hash)
     if earlier is not None:
         return Moved(earlier, replayed=True)
-    now = ledger_now()
     with transaction.atomic():
-        transfer = Transfer(
+        transfer = new_transfer(
             kind=kind,
-            debit_account_id=payer.pk,
-            credit_account_id=payee.pk,
+            payer=payer,
+            payee=payee,
             amount=amount,
-            memo=memo[:200],
+            initiator=initiator,
+            key=key,
+            request_hash=request_hash,
+            actor=actor,
+            memo=memo,
             hold=hold,
             original=original,
-            initiator=initiator,
-            idempotency_key=key,
-            request_hash=request_hash,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
-            created_at=now,
         )
         try:
             # Claiming the key first: a twin sent at the same moment waits here for the first to finish.
@@ -497,36 +532,55 @@ def transfer(
     key = _key(key)
     initiator = initiator_of(actor, system)
     digest = _request_hash(kind="payment", payer=payer.number, payee=payee.number, amount=amount, memo=memo)
-    if connection.vendor == "postgresql":
-        # The same payment in one round trip: the credits_payment function (migration 0004) does what _move does
-        # for a payment, with the same checks, refusals and rows (network_credits/postgres.py).
-        from network_credits import postgres
-
-        return _retrying(
-            lambda: postgres.payment(
-                payer=payer,
-                payee=payee,
-                amount=amount,
-                initiator=initiator,
-                key=key,
-                request_hash=digest,
-                actor=actor,
-                memo=memo,
-            )
-        )
+    pay = payment_path()
     return _retrying(
-        lambda: _move(
-            kind=Transfer.Kind.PAYMENT,
+        lambda: pay(
             payer=payer,
             payee=payee,
             amount=amount,
-            effect=_plain(amount),
             initiator=initiator,
             key=key,
             request_hash=digest,
             actor=actor,
             memo=memo,
         )
+    )
+
+
+def payment_path() -> Callable[..., Moved]:
+    """How `transfer` writes a payment: on PostgreSQL in one round trip, with the credits_payment function
+    (migration 0004; network_credits/postgres.py), which does what `_payment` does with the same checks, refusals
+    and rows; elsewhere with `_payment`. The benchmark and the tests that compare the two replace it."""
+    if connection.vendor == "postgresql":
+        from network_credits import postgres  # it imports this module
+
+        return postgres.payment
+    return _payment
+
+
+def _payment(
+    *,
+    payer: Account,
+    payee: Account,
+    amount: int,
+    initiator: str,
+    key: str,
+    request_hash: str,
+    actor: Any = None,
+    memo: str = "",
+) -> Moved:
+    """A payment through `_move`, the path every movement takes."""
+    return _move(
+        kind=Transfer.Kind.PAYMENT,
+        payer=payer,
+        payee=payee,
+        amount=amount,
+        effect=_plain(amount),
+        initiator=initiator,
+        key=key,
+        request_hash=request_hash,
+        actor=actor,
+        memo=memo,
     )
 
 
@@ -605,8 +659,7 @@ def top_up(
 
     def record_payment(payer: Account, payee: Account, moved: Transfer) -> None:
         # Under the account's lock, so that two top-ups sent at the same moment cannot both pass the cap.
-        day = ledger_now().astimezone(timezone.get_current_timezone()).date()
-        since = datetime.combine(day, datetime.min.time(), tzinfo=timezone.get_current_timezone())
+        since = start_of_day(ledger_now().astimezone(timezone.get_current_timezone()).date())
         bought = (
             Transfer.objects.filter(kind=Transfer.Kind.TOP_UP, credit_account=payee, created_at__gte=since)
             .exclude(pk=moved.pk)
@@ -641,7 +694,8 @@ def top_up(
             key=_key(key),
             request_hash=digest,
             actor=actor,
-            memo=f"{currency} {amount_minor / 100:.2f} paid by {provider.replace('_', ' ')}, ref. {reference}",
+            memo=f"{currency} {credits_text(amount_minor, grouped=False)} paid by {provider.replace('_', ' ')}, "
+            f"ref. {reference}",
             before_entries=record_payment,
         )
     )

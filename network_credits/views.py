@@ -45,18 +45,9 @@ def _statement_url(account: Account) -> str:
     return reverse("network_credits:statement", args=[account.number])
 
 
-def _refused(form: Any, refusal: LedgerRefusal, account: Account) -> None:
-    """Put a service's refusal on the form, in credits rather than the ledger's hundredths."""
-    if refusal.code == "insufficient_credit":
-        account.refresh_from_db()
-        form.add_error(
-            None,
-            f"Not enough credit: account {account.formatted_number} can spend at most "
-            f"{credits_text(max(account.available, 0))} credits now. Nothing was paid.",
-        )
-    elif refusal.code == "over_upper_limit":
-        form.add_error(None, "This would take the account above its upper limit. Nothing was paid.")
-    elif refusal.code == "idempotency_key_reused":
+def _refused(form: Any, refusal: LedgerRefusal) -> None:
+    """Put a service's refusal on the form (the ledger words its refusals in credits)."""
+    if refusal.code == "idempotency_key_reused":
         form.add_error(
             None, "This form was already used for another payment: check the statement, then send this one again."
         )
@@ -139,7 +130,7 @@ def pay(request: HttpRequest) -> HttpResponse:
                 memo=data["memo"],
             )
         except LedgerRefusal as refusal:
-            _refused(form, refusal, payer)
+            _refused(form, refusal)
         else:
             paid = f"{credits_text(moved.transfer.amount)} credits to {payee.name} ({payee.formatted_number})"
             if moved.replayed:
@@ -185,7 +176,7 @@ def top_up(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except LedgerRefusal as refusal:
-            _refused(form, refusal, account)
+            _refused(form, refusal)
         else:
             bought = f"{credits_text(moved.transfer.amount)} credits for {currency} {credits_text(data['amount'])}"
             if moved.replayed:

@@ -1,5 +1,5 @@
 """services.transfer on PostgreSQL (one call of credits_payment, network_credits/postgres.py) does what the Python path
-(services._move, the path on SQLite) does: the same results, refusals, codes, messages and rows, on the same inputs.
+(services._payment, the path on SQLite) does: the same results, refusals, codes, messages and rows, on the same inputs.
 
 Each case is played twice on twin accounts set up alike, once by each path, and what each did is compared with the
 account numbers replaced by the accounts' roles. Transactional tests: outside a transaction the fast path is one
@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.db import connection, transaction
@@ -28,27 +29,10 @@ pytestmark = [
 ]
 
 
-def python_path(*, payer: Account, payee: Account, amount: Any, key: Any, actor: Any = None, memo: str = "",
-                system: str = "") -> services.Moved:  # fmt: skip
-    """services.transfer as it is on SQLite: the Python path, here on PostgreSQL."""
-    amount = services._amount(amount)
-    key = services._key(key)
-    initiator = services.initiator_of(actor, system)
-    digest = services._request_hash(kind="payment", payer=payer.number, payee=payee.number, amount=amount, memo=memo)
-    return services._retrying(
-        lambda: services._move(
-            kind=Transfer.Kind.PAYMENT,
-            payer=payer,
-            payee=payee,
-            amount=amount,
-            effect=services._plain(amount),
-            initiator=initiator,
-            key=key,
-            request_hash=digest,
-            actor=actor,
-            memo=memo,
-        )
-    )
+def python_path(**request: Any) -> services.Moved:
+    """services.transfer as it is on SQLite: payments through services._payment, here on PostgreSQL."""
+    with mock.patch.object(services, "payment_path", return_value=services._payment):
+        return services.transfer(**request)
 
 
 PATHS = {"python": python_path, "fast": services.transfer}
