@@ -84,6 +84,10 @@ batch_references: list[Callable[[Batch], bool]] = []
 # is called in the transaction that registers a supplier.
 supplier_registered: list[Callable[[Supplier], None]] = []
 
+# Called as (supplier, status before, reason) in the transaction that changes a supplier's status: the project
+# plugs in what other apps do then (purchases returns the credits of a suspended supplier's unpaid orders).
+supplier_status_changed: list[Callable[[Supplier, str, str], None]] = []
+
 
 def _unique_slug(queryset: models.QuerySet[Any], text: str, exclude_pk: int | None = None) -> str:
     base = slugify(text)[:70] or "item"
@@ -129,6 +133,7 @@ def supplier_status_set(*, supplier: Supplier, status: str, reason: str, actor: 
     if status != Supplier.Status.ACTIVE and not reason.strip():
         raise ValidationError({"status_reason": "A restriction or suspension needs a written reason."})
     before = snapshot(supplier, ["status", "status_reason"])
+    previous = supplier.status
     if status != supplier.status:
         supplier.status_changed_at = timezone.now()
     supplier.status = status
@@ -145,6 +150,9 @@ def supplier_status_set(*, supplier: Supplier, status: str, reason: str, actor: 
             changes=changes,
             reason=reason,
         )
+    if previous != supplier.status:
+        for changed in supplier_status_changed:
+            changed(supplier, previous, supplier.status_reason)
     return supplier
 
 

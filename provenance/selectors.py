@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from core import gs1
 from products.models import Supplier
 from provenance import epcis
-from provenance.models import ChainHead, EventLine, Evidence, TraceEvent
+from provenance.models import ChainHead, EventLine, Evidence, Facility, TraceEvent
 
 # EPCIS events as documents ----------------------------------------------------------------------------------------
 
@@ -169,3 +169,11 @@ def chains_status(supplier_ids: Iterable[int]) -> dict[int, ChainStatus]:
         head["broken_event_id"], head["broken_reason"] = head["broken_event_id"] or "", head["broken_reason"] or ""
         statuses[row["pk"]] = ChainStatus(supplier_id=row["pk"], recorded=row["recorded"] or 0, **head)
     return statuses
+
+
+def facilities_of(*, supplier_id: int, ids: Iterable[int] | None = None) -> QuerySet[Facility]:
+    """A supplier's own facilities (among `ids`, when given), by name."""
+    facilities = Facility.objects.filter(owner_id=supplier_id)
+    if ids is not None:
+        facilities = facilities.filter(pk__in=list(ids))
+    return facilities.order_by("name", "pk")

@@ -194,6 +194,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=env_int("CREDITS_HOLDS_EXPIRE_SECONDS", 300)),
         "options": {"expires": 300},
     },
+    "orders-enforce": {
+        "task": "purchases.tasks.orders_enforce",
+        "schedule": timedelta(seconds=env_int("PURCHASES_ENFORCE_SECONDS", 300)),
+        "options": {"expires": 300},
+    },
+    "guarantee-claims-recover": {
+        "task": "purchases.tasks.guarantee_claims_recover",
+        "schedule": timedelta(hours=6),
+        "options": {"expires": 3600},
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -292,6 +302,8 @@ SPECTACULAR_SETTINGS = {
 # GS1 Digital Link resolver: the root that QR codes encode (https://id.example.org in production). The demo and
 # development use the local server itself.
 RESOLVER_ROOT = env("RESOLVER_ROOT", "http://127.0.0.1:8000").rstrip("/")
+# The site's own address, for links in e-mails (which have no request to take it from).
+SITE_URL = env("SITE_URL", RESOLVER_ROOT).rstrip("/")
 # Public pages (core/pages.py): how long a rendered page is kept (0: not cached; it is also marked stale whenever
 # something it shows changes), how long a part of one that changes rarely is kept (a batch's trace section: 0 turns
 # it off), for how many seconds after a change a stale copy may still be served while its new render is on its way
@@ -325,6 +337,12 @@ CREDITS_TOP_UP_INSTRUCTIONS = env(
     "Pay at a network desk, or by bank transfer to the network, quoting your account number. The network records "
     "the credits when your payment arrives.",
 )
+
+# Purchases: how many days a buyer has to confirm receipt before credits are paid to the supplier anyway, to report a
+# problem after delivery, and how far ahead the supplier's calendar offers days.
+PURCHASES_CONFIRM_DAYS = env_int("PURCHASES_CONFIRM_DAYS", 7)
+PURCHASES_DISPUTE_DAYS = env_int("PURCHASES_DISPUTE_DAYS", 30)
+PURCHASES_CALENDAR_DAYS = env_int("PURCHASES_CALENDAR_DAYS", 28)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
