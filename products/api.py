@@ -52,6 +52,18 @@ def credit_accounts_of(supplier_ids: list[int]) -> dict[int, str]:
     return found
 
 
+# How many units of each batch are still for sale, from purchases (which the catalog may not import either): a
+# lookup takes batch ids and answers {id: units} in one query.
+batch_availability: list[Callable[[list[int]], dict[int, int]]] = []
+
+
+def available_of(batches: list[Batch]) -> dict[int, int]:
+    found = {batch.pk: batch.quantity for batch in batches}
+    for lookup in batch_availability:
+        found.update(lookup(list(found)))
+    return found
+
+
 # Output
 
 
@@ -169,7 +181,19 @@ class ProductOut(serializers.ModelSerializer):
         return absolute_url(self.context.get("request"), product.get_absolute_url())
 
 
+class BatchListOut(serializers.ListSerializer):
+    """A page of batches, with the units still for sale looked up once for the page."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        batches = list(data.all() if isinstance(data, Manager) else data)
+        self.child.context["available"] = available_of(batches)
+        return super().to_representation(batches)
+
+
 class BatchOut(serializers.ModelSerializer):
+    available = serializers.SerializerMethodField(
+        help_text="Units still for sale: the quantity minus what orders hold (never below zero)."
+    )
     uri = serializers.SerializerMethodField(
         help_text="The batch's GS1 Digital Link on the resolver (what its QR code encodes): /01/{gtin14}/10/{lot}, "
         "or /p/{internal_ref}/10/{lot}; the lot is percent-encoded."
@@ -187,6 +211,7 @@ class BatchOut(serializers.ModelSerializer):
             "produced_on",
             "expires_on",
             "quantity",
+            "available",
             "created_at",
             "archived_at",
             "archived_reason",
@@ -195,6 +220,13 @@ class BatchOut(serializers.ModelSerializer):
             "qr_svg",
             "qr_png",
         ]
+        list_serializer_class = BatchListOut
+
+    def get_available(self, batch: Batch) -> int:
+        known = self.context.get("available")
+        if known is None or batch.pk not in known:
+            known = available_of([batch])
+        return known[batch.pk]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_uri(self, batch: Batch) -> str:

@@ -39,6 +39,7 @@ class SocialbizConfig(AppConfig):
         from products import api as catalog_api
         from products import services as catalog
         from purchases import facilities
+        from purchases import selectors as purchases
 
         # Every new supplier gets a credit account; a suspended one's unpaid orders give the buyers' credits back.
         if _open_credit_account not in catalog.supplier_registered:
@@ -48,6 +49,9 @@ class SocialbizConfig(AppConfig):
         # The supplier resource shows its credit account number, so that anyone can pay it.
         if credits.supplier_account_numbers not in catalog_api.supplier_credit_accounts:
             catalog_api.supplier_credit_accounts.append(credits.supplier_account_numbers)
+        # Batch resources say how many units are still for sale.
+        if purchases.available_by_id not in catalog_api.batch_availability:
+            catalog_api.batch_availability.append(purchases.available_by_id)
         # Pick-up points and the places deliveries leave from are the supplier's facilities, kept in provenance.
         if _facilities not in facilities.lookups:
             facilities.lookups.append(_facilities)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("socialbiz.api_urls")),
     path("epcis/", include("provenance.urls")),
     path("credits/", include("network_credits.urls")),
+    path("orders/", include("purchases.urls")),
     path("", include("storefront.urls")),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),  # embedded mode only (DEBUG)
 ]

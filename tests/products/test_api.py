@@ -234,7 +234,9 @@ def test_batches_are_listed_for_public_products_and_filtered(stranger, django_as
     for n in range(5):
         BatchFactory(product=public_product() if n % 2 else product, lot=f"A2-{n}", produced_on="2026-03-10")
     BatchFactory(product=ProductFactory(), lot="HIDDEN")
-    with django_assert_num_queries(1):  # the page of batches with their products: links and QR codes need no more
+    # The page of batches with their products, and the units still for sale (purchases): links and QR codes need no
+    # more.
+    with django_assert_num_queries(2):
         response = api(stranger).get("/api/v1/batches/", {"produced_after": "2026-02-01"})
     results = response.json()["results"]
     assert sorted(b["lot"] for b in results) == [f"A2-{n}" for n in range(5)]
