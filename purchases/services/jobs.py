@@ -88,7 +88,9 @@ def orders_enforce(*, now: datetime | None = None, limit: int = 500) -> dict[str
 
 @transaction.atomic
 def orders_void_for_supplier(*, supplier: Supplier, reason: str) -> int:
-    """A supplier is suspended: every order not yet paid in credits is cancelled and its credits go back."""
+    """A supplier is suspended: every order not yet paid in credits is cancelled and its credits go back (also one
+    already handed over: the network, not the buyer, carries the supplier's failure), and so is every cash order
+    not yet handed over."""
     count = 0
     for order in Order.objects.filter(supplier=supplier, state__in=Order.OPEN_STATES).order_by("pk"):
         locked = _locked(order)
@@ -106,8 +108,7 @@ def orders_void_for_supplier(*, supplier: Supplier, reason: str) -> int:
                 count += 1
             continue
         _void(locked, actor=None, reason=f"supplier suspended: {reason}")
-        if locked.state in (State.PLACED, State.CONFIRMED):
-            _stock_return(locked)
+        _stock_return(locked)
         _move(
             locked,
             to_state=State.CANCELLED,

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -338,11 +339,11 @@ def cash_receive(
         received_at=now,
         recorded_by=actor,
     )
-    payment.full_clean(exclude=["order"])
     try:
+        payment.full_clean(exclude=["order"])
         with transaction.atomic():
             payment.save()
-    except IntegrityError:
+    except (ValidationError, IntegrityError):
         raise OrderRefused(
             {"reference": f"{provider or 'This provider'}'s reference {reference} is already recorded."}, code="invalid"
         ) from None
