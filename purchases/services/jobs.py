@@ -30,8 +30,8 @@ def orders_enforce(*, now: datetime | None = None, limit: int = 500) -> dict[str
             locked = _locked(order)
             if locked.state not in (State.PLACED, State.CONFIRMED) or locked.dispatch_by >= now:
                 continue
+            _stock_return(locked)  # stock before the ledger's accounts: the one lock order
             _void(locked, actor=None, reason="the supplier missed the dispatch deadline")
-            _stock_return(locked)
             _move(
                 locked,
                 to_state=State.CANCELLED,
@@ -107,8 +107,8 @@ def orders_void_for_supplier(*, supplier: Supplier, reason: str) -> int:
                 )
                 count += 1
             continue
+        _stock_return(locked)  # stock before the ledger's accounts: the one lock order
         _void(locked, actor=None, reason=f"supplier suspended: {reason}")
-        _stock_return(locked)
         _move(
             locked,
             to_state=State.CANCELLED,

@@ -114,7 +114,7 @@ def _accounts(buyer: Any, supplier: Supplier) -> tuple[Account, Account]:
 
 
 def _locked(order: Order) -> Order:
-    locked = Order.objects.select_for_update().select_related("supplier", "hold").get(pk=order.pk)
+    locked = Order.objects.select_for_update(of=("self",)).select_related("supplier", "hold").get(pk=order.pk)
     return locked
 
 
@@ -273,8 +273,8 @@ def order_cancel(
         )
     if role in (Role.SUPPLIER, Role.OPERATOR) and not reason:
         raise OrderRefused({"reason": "Tell the buyer why you cancel their order."}, code="invalid")
+    _stock_return(locked)  # stock before the ledger's accounts: the one lock order
     _void(locked, actor=actor, reason=reason or "cancelled")
-    _stock_return(locked)
     note = reason
     if locked.payment == Means.CASH and locked.paid_at is not None:
         note = f"{reason} The supplier refunds the {locked.total_text()} paid.".strip()
