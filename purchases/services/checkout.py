@@ -393,12 +393,12 @@ def _hold(order: Order, *, buyer: Any, supplier: Supplier, expires_at: datetime)
         if refusal.code == "insufficient_funds":
             raise OrderRefused(
                 {
-                    "payment": f"Your credit account has {money.credits(payer.available - payer.floor)} to spend; "
+                    "payment": f"Your credit account has {money.credits(payer.available - (payer.floor or 0))} to spend; "
                     f"this order costs {money.credits(order.total)}."
                 },
                 code="insufficient_credit",
             ) from refusal
-        raise OrderRefused({"payment": refusal.messages}, code=refusal.code) from refusal
+        raise OrderRefused({"payment": refusal.messages}, code=refusal.code or "refused") from refusal
 
 
 @transaction.atomic

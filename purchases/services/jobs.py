@@ -3,6 +3,8 @@
 import logging
 from datetime import datetime, timedelta
 
+from typing import Any
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -58,7 +60,7 @@ def orders_enforce(*, now: datetime | None = None, limit: int = 500) -> dict[str
             except OrderRefused as refusal:
                 logger.warning("Order %s could not be paid: %s", locked.pk, refusal.messages[0])
                 continue
-            fields = {"paid_at": locked.paid_at}
+            fields: dict[str, Any] = {"paid_at": locked.paid_at}
             if locked.state != State.DELIVERED:
                 fields["delivered_at"] = now
             _move(

@@ -62,7 +62,11 @@ def _require(order: Order, actor: Any, *roles: str) -> str:
     if role is None:
         raise OrderRefused("This is not your order.", code="not_found")
     if role not in roles:
-        who = {Role.BUYER: "the buyer", Role.SUPPLIER: "the supplier", Role.OPERATOR: "a network operator"}
+        who: dict[str, str] = {
+            Role.BUYER: "the buyer",
+            Role.SUPPLIER: "the supplier",
+            Role.OPERATOR: "a network operator",
+        }
         raise OrderRefused(
             f"Only {' or '.join(who[r] for r in roles if r in who)} can do this.", code="permission_denied"
         )
@@ -233,7 +237,7 @@ def _post(order: Order, *, actor: Any, now: datetime) -> None:
                 "it can no longer be paid in credits. Ask the network for help.",
                 code="hold_expired",
             ) from refusal
-        raise OrderRefused(refusal.messages[0], code=refusal.code) from refusal
+        raise OrderRefused(refusal.messages[0], code=refusal.code or "refused") from refusal
     order.paid_at = now
     order.save(update_fields=["paid_at", "updated_at"])
     outbox.enqueue("purchases.tasks.credit_sale_record", order.pk)
