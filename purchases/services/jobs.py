@@ -2,7 +2,6 @@
 
 import logging
 from datetime import datetime, timedelta
-
 from typing import Any
 
 from django.conf import settings
