@@ -391,10 +391,10 @@ def _hold(order: Order, *, buyer: Any, supplier: Supplier, expires_at: datetime)
         )
     except LedgerRefusal as refusal:
         if refusal.code == "insufficient_funds":
+            spendable = money.credits(payer.available - (payer.floor or 0))
             raise OrderRefused(
                 {
-                    "payment": f"Your credit account has {money.credits(payer.available - (payer.floor or 0))} to spend; "
-                    f"this order costs {money.credits(order.total)}."
+                    "payment": f"Your credit account has {spendable} to spend; this order costs {money.credits(order.total)}."
                 },
                 code="insufficient_credit",
             ) from refusal
