@@ -391,11 +391,9 @@ def _hold(order: Order, *, buyer: Any, supplier: Supplier, expires_at: datetime)
         )
     except LedgerRefusal as refusal:
         if refusal.code == "insufficient_funds":
-            spendable = money.credits(payer.available - (payer.floor or 0))
+            spendable, costs = money.credits(payer.available - (payer.floor or 0)), money.credits(order.total)
             raise OrderRefused(
-                {
-                    "payment": f"Your credit account has {spendable} to spend; this order costs {money.credits(order.total)}."
-                },
+                {"payment": f"Your credit account has {spendable} to spend; this order costs {costs}."},
                 code="insufficient_credit",
             ) from refusal
         raise OrderRefused({"payment": refusal.messages}, code=refusal.code or "refused") from refusal
