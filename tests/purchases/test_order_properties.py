@@ -81,6 +81,7 @@ class OrderMachine(RuleBasedStateMachine):
         self.keys += 1
         day = next_weekday(5 if method == Method.PICKUP else 2) if scheduled else None
         held = Stock.objects.filter(batch=self.shop.batch).values_list("held", flat=True).first() or 0
+        refusal = placed = None
         try:
             placed = order(
                 self.shop,
@@ -91,7 +92,9 @@ class OrderMachine(RuleBasedStateMachine):
                 day=day,
                 key=f"k{self.keys}",
             )
-        except OrderRefused as refusal:
+        except OrderRefused as error:
+            refusal = error
+        if refusal is not None:
             assert refusal.code in ("out_of_stock", "insufficient_credit"), refusal.messages
             if refusal.code == "out_of_stock":
                 assert held + quantity > self.shop.batch.quantity
@@ -116,12 +119,14 @@ class OrderMachine(RuleBasedStateMachine):
             "cancel": lambda: services.order_cancel(order=fresh, actor=actor, reason="Out of time"),
             "dispute": lambda: services.dispute_open(order=fresh, actor=actor, reason="unsafe", description="Sharp"),
         }[step]
+        refusal = None
         try:
             call()
-        except OrderRefused as refusal:
+        except OrderRefused as error:
+            refusal = error
+        if refusal is not None:
             assert snapshot(chosen) == before, (step, party, refusal.messages)
-            allowed = party in parties and fresh.state in sources
-            if allowed:  # allowed by the table, refused for a reason of its own: each has its code
+            if party in parties and fresh.state in sources:  # allowed by the table, refused for a reason of its own
                 assert refusal.code in ("wrong_state", "hold_expired"), (step, party, refusal.code, refusal.messages)
             return
         assert party in parties, (step, party)
