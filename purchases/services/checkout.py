@@ -390,8 +390,8 @@ def _hold(order: Order, *, buyer: Any, supplier: Supplier, expires_at: datetime)
             memo=f"Order #{order.pk}",
         )
     except LedgerRefusal as refusal:
-        if refusal.code == "insufficient_funds":
-            spendable, costs = money.credits(payer.available - (payer.floor or 0)), money.credits(order.total)
+        if refusal.code == "insufficient_credit":
+            spendable, costs = money.credits(max(payer.available, 0)), money.credits(order.total)
             raise OrderRefused(
                 {"payment": f"Your credit account has {spendable} to spend; this order costs {costs}."},
                 code="insufficient_credit",
