@@ -153,9 +153,10 @@ def test_asking_for_more_than_is_left_says_how_many_are_left():
 
 def test_insufficient_credit_is_refused_with_what_can_be_spent(s):
     poor = buyer(credits=200)
+    ledger.credit_limit_set(account=account_of(poor), credit_limit=100, reason="A small limit")
     with _Refused("insufficient_credit") as no:
         order(s, poor)
-    assert "2.00 credits" in no.text
+    assert "has 3.00 credits to spend; this order costs 5.00 credits" in no.text
     assert Order.objects.count() == 0
     assert stock_held(s) == 0
     assert_purchases_consistent()
