@@ -48,6 +48,10 @@ EventType = TraceEvent.Type
 UPSTREAM = (Role.OUTPUT, Role.INPUT)
 DOWNSTREAM = (Role.INPUT, Role.OUTPUT)
 
+# Business steps past the shelf: a retail sale (CBV retail_selling, such as the credit sales the network guarantees)
+# is part of a batch's record and its EPCIS export, but not a hop of its chain from raw material to shelf.
+PAST_THE_SHELF = frozenset({"retail_selling"})
+
 # A list passed to the database as one JSON parameter: the query text (and the parameter count, which SQLite
 # limits) stays the same however long the lineage is.
 _JSON_LIST_SQL = {
@@ -194,8 +198,9 @@ class Lineage:
     def chain_hops(self) -> list[Hop]:
         """The hops from raw material to shelf: the events of the batch and of everything it was made from.
 
-        Not what was made from the batch, and not the side branches of a shared lot: a transformation counts only
-        when it made something of this chain (its outputs, or those of another event with its transformationID).
+        Not what was made from the batch, not the side branches of a shared lot (a transformation counts only when
+        it made something of this chain: its outputs, or those of another event with its transformationID), and not
+        what happened past the shelf (PAST_THE_SHELF: its sales).
         """
         mine = self.upstream | {self.identifier}
         making = {
@@ -213,6 +218,7 @@ class Lineage:
             if (hop.event.transformation_id or hop.event.pk) in making
             or (
                 hop.event.type != TraceEvent.Type.TRANSFORMATION
+                and hop.biz_step not in PAST_THE_SHELF
                 and any(line.identifier in mine for line in self.lines.get(hop.event.pk, ()))
             )
         ]
