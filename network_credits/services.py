@@ -584,11 +584,14 @@ def _payment(
     )
 
 
-def adjustment(*, payer: Account, payee: Account, amount: int, reason: str, key: str, actor: Any) -> Moved:
-    """An operator's correction between two accounts, with a written reason (kept as the memo and audited)."""
+def adjustment(
+    *, payer: Account, payee: Account, amount: int, reason: str, key: str, actor: Any, system: str = ""
+) -> Moved:
+    """An operator's correction between two accounts, with a written reason (kept as the memo and audited); or a
+    system job's (`system`, with no actor), such as the guarantee fund's claims that a beat task makes."""
     amount = _amount(amount)
     reason = _reason(reason)
-    initiator = initiator_of(actor)
+    initiator = initiator_of(actor, system)
     digest = _request_hash(kind="adjustment", payer=payer.number, payee=payee.number, amount=amount, memo=reason)
 
     def work() -> Moved:
