@@ -28,8 +28,8 @@ one write for every 20 reads, spread over other suppliers' data — a second bus
 own six suppliers (bench/busy_network.write: captures, declaration edits and batch edits): the pages read must stay
 warm, because nothing they show has changed. It reports requests per second against the same minimal view, and the share
 of reads that had to render (X-Cache: miss) or got a stale copy (X-Cache: stale). It needs Redis: REDIS_URL, else
-redis://127.0.0.1:6379 if it answers (the broker uses database 13 there); without it the mixed scenario is skipped and
-says so.
+redis://127.0.0.1:6379 if it answers (the broker uses database 13 there, or --broker-db, which it empties at the end);
+without it the mixed scenario is skipped and says so.
 
 `--profile` also profiles one uncached and one cached request in-process (pyinstrument if installed, else cProfile).
 Prints `BENCH batch_page …` at the end. Usage: .venv/bin/python bench/batch_page.py [--seconds 10] [--profile]
@@ -437,6 +437,12 @@ def main() -> None:
     )
     parser.add_argument("--batches", type=int, default=200, help="batches of the mixed scenario (default 200)")
     parser.add_argument("--no-mixed", action="store_true", help="leave the mixed scenario out")
+    parser.add_argument(
+        "--broker-db",
+        type=int,
+        default=MIXED_BROKER_DB,
+        help=f"the Redis database of the mixed scenario's broker, emptied at the end (default {MIXED_BROKER_DB})",
+    )
     args = parser.parse_args()
 
     wrk = shutil.which("wrk") if args.generator != "python" else None
@@ -498,7 +504,7 @@ def main() -> None:
                     client.delete(key)
         if mixed_redis:
             with suppress(redis.RedisError):  # the broker's database is this benchmark's own
-                redis.Redis.from_url(broker_url(mixed_redis), socket_connect_timeout=2).flushdb()
+                redis.Redis.from_url(broker_url(mixed_redis, args.broker_db), socket_connect_timeout=2).flushdb()
         if server_url:
             from django.db import connections
 
@@ -516,10 +522,10 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-def broker_url(redis_url: str) -> str:
-    """The mixed scenario's broker: database MIXED_BROKER_DB of the same Redis, which this benchmark empties."""
+def broker_url(redis_url: str, db: int) -> str:
+    """The mixed scenario's broker: database `db` (--broker-db) of the same Redis, which this benchmark empties."""
     where = urlsplit(redis_url)
-    return f"{where.scheme}://{where.netloc}/{MIXED_BROKER_DB}"
+    return f"{where.scheme}://{where.netloc}/{db}"
 
 
 class Worker:
@@ -717,7 +723,7 @@ def run(
         env = {
             **base_env,
             "REDIS_URL": mixed_redis,
-            "CELERY_BROKER_URL": broker_url(mixed_redis),
+            "CELERY_BROKER_URL": broker_url(mixed_redis, args.broker_db),
             "CACHE_KEY_PREFIX": f"{cache_prefix}-mixed",
             "PAGE_CACHE_SECONDS": str(CACHE_ON_SECONDS),
         }
@@ -727,7 +733,7 @@ def run(
         where = urlsplit(mixed_redis)
         print(
             f"mixed: {len(busy)} more batches on a busy network, Redis cache and broker at {where.hostname}:"
-            f"{where.port or 6379} (broker database {MIXED_BROKER_DB}), a Celery worker beside gunicorn"
+            f"{where.port or 6379} (broker database {args.broker_db}), a Celery worker beside gunicorn"
         )
     else:
         print(
