@@ -24,10 +24,15 @@ Mixed scenario (`ratio_mixed`): the busy network of bench/busy_network.py (`--ba
 chains across several suppliers) is added to the data, and a third gunicorn serves it as production does: the Redis
 cache, a Redis broker and a Celery worker beside it (solo pool), which renders changed pages ahead. The load reads the
 batch pages with a Zipf-like spread (a few hot, most cold: the page of rank r is read in proportion to 1/r) and makes
-one write for every 20 reads, spread over other suppliers' data — a second busy network of `--batches`/2 batches and its
-own six suppliers (bench/busy_network.write: captures, declaration edits and batch edits): the pages read must stay
-warm, because nothing they show has changed. It reports requests per second against the same minimal view, and the share
-of reads that had to render (X-Cache: miss) or got a stale copy (X-Cache: stale). It needs Redis: REDIS_URL, else
+one write for every 20 reads. Two writes in three are spread over other suppliers' data — a second busy network of
+`--batches`/2 batches and its own six suppliers (bench/busy_network.write: captures, declaration edits and batch
+edits) — and the pages read must stay warm, because nothing they show has changed. One in three is an order on the
+batches being read, through the purchases services: a shopper's checkout of a unit (cash or credits; popular pages
+sell more, in the reads' proportions) or their cancellation of an open order, which gives the stock back; each
+changes what the batch's page shows (its available units), so that page is re-rendered ahead by the worker. It
+reports requests per second against the same minimal view, the share of reads that had to render (X-Cache: miss) or
+got a stale copy (X-Cache: stale), the orders placed and cancelled (`mixed_orders`, `mixed_cancelled`) and whether
+the stock and the ledger still add up after them (`invariants=ok|broken`). It needs Redis: REDIS_URL, else
 redis://127.0.0.1:6379 if it answers (the broker uses database 13 there, or --broker-db, which it empties at the end);
 without it the mixed scenario is skipped and says so.
 
@@ -563,12 +568,12 @@ def mixed_paths(batch_ids: list[int], tmp: Path, *, requests: int = 42_000) -> P
     proportion to 1/r, ranks shuffled over the batches), and WRITE after every 20 reads."""
     import random
 
+    import busy_network
     from django.urls import reverse
 
-    rng = random.Random(9)
-    ranked = batch_ids[:]
-    rng.shuffle(ranked)
-    weights = [1 / rank for rank in range(1, len(ranked) + 1)]
+    ranked = busy_network.reading_order(batch_ids)  # the writes' orders follow the same popularity
+    weights = busy_network.zipf_weights(len(ranked))
+    rng = random.Random(busy_network.READING_SEED)
     reads = rng.choices([reverse("storefront:batch", args=[pk]) for pk in ranked], weights=weights, k=requests)
     lines = []
     for n, path in enumerate(reads, start=1):
@@ -669,6 +674,7 @@ def run(
         import busy_network
 
         busy = busy_network.build(args.batches, name="busy").ids
+        busy_network.shop_open("busy")  # its batches are bought while their pages are read
         busy_network.build(args.batches // 2, name="writers", gln_base=1500)
     batch, upstream, hops = deepest_batch()
     if args.page == "batch":
@@ -834,9 +840,12 @@ def run(
             f"mixed_writes={writes} mixed_batches={len(busy)} "
             f"p50_mixed_ms={mixed.p50_ms:.1f} p99_mixed_ms={mixed.p99_ms:.1f}"
         )
+        placed, cancelled, invariants = busy_network.orders_made("busy")
+        mixed_fields += f" mixed_orders={placed} mixed_cancelled={cancelled} invariants={invariants}"
         print(
             f"mixed: {reads} reads ({mixed.cache.get('miss', 0) / reads * 100:.1f} % rendered, "
-            f"{mixed.cache.get('stale', 0) / reads * 100:.1f} % stale copies) and {writes} writes"
+            f"{mixed.cache.get('stale', 0) / reads * 100:.1f} % stale copies) and {writes} writes, "
+            f"{placed} of them checkouts and {cancelled} cancellations (stock and ledger: {invariants})"
         )
     for label, ratio, goal in goals:
         verdict = "" if goal is None else ": met" if ratio >= goal else f": MISSED by {(1 - ratio / goal) * 100:.0f} %"
