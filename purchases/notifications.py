@@ -77,6 +77,11 @@ def _payment(order: Order) -> str:
     return order.get_cash_method_display().lower()
 
 
+def _state(event: OrderEvent) -> str:
+    """The order's state as the step left it (the e-mail may go out after later steps)."""
+    return Order.State(event.to_state).label
+
+
 def _dispute_until(order: Order) -> datetime | None:
     return order.delivered_at + timedelta(days=settings.PURCHASES_DISPUTE_DAYS) if order.delivered_at else None
 
@@ -106,10 +111,10 @@ def _hand_over_next(order: Order, *, buyer: bool) -> str:
     return f"{doing} by {when(order.dispatch_by)}. Past that, the order is cancelled automatically{back}."
 
 
-def _change_next(order: Order) -> str:
+def _change_next(order: Order, event: OrderEvent) -> str:
     if order.scheduled_for is not None:
         return f"You can change the day or cancel the order until {when(order.changeable_until)}."
-    if order.state == Order.State.PLACED:
+    if event.to_state == Order.State.PLACED:
         return f"You can cancel it until {order.supplier.legal_name} confirms it."
     return f"To cancel it now, ask {order.supplier.legal_name}."
 
@@ -166,7 +171,7 @@ def _place_letter(order: Order, event: OrderEvent, *, buyer: bool) -> Letter:
         return Letter(
             subject=f"Your order #{order.pk} with {supplier}",
             happened=f"You placed an order with {supplier}. It is waiting for them to confirm it.",
-            next=[_hand_over_next(order, buyer=True), pay, _change_next(order)],
+            next=[_hand_over_next(order, buyer=True), pay, _change_next(order, event)],
         )
     pay = (
         f"The buyer's {order.total_text()} are reserved for you; they are paid into your account when the buyer "
@@ -188,7 +193,7 @@ def _confirm_letter(order: Order, event: OrderEvent, *, buyer: bool) -> Letter:
         return Letter(
             subject=f"Order #{order.pk} confirmed by {supplier}",
             happened=f"{supplier} confirmed your order.",
-            next=[_hand_over_next(order, buyer=True), _change_next(order)],
+            next=[_hand_over_next(order, buyer=True), _change_next(order, event)],
         )
     return Letter(
         subject=f"Order #{order.pk} confirmed",
@@ -301,7 +306,7 @@ def _paid_letter(order: Order, event: OrderEvent, *, buyer: bool) -> Letter:
         subject=f"Order #{order.pk}: payment recorded",
         happened=f"The payment of {order.total_text()} for order #{order.pk} is recorded ({how}{reference}).",
         next=[_hand_over_next(order, buyer=False)]
-        if order.state in (Order.State.PLACED, Order.State.CONFIRMED)
+        if event.to_state in (Order.State.PLACED, Order.State.CONFIRMED)
         else [],
     )
 
@@ -342,7 +347,7 @@ def _reschedule_letter(order: Order, event: OrderEvent, *, buyer: bool) -> Lette
         return Letter(
             subject=f"Order #{order.pk} changed",
             happened=f"Your order is now for {_handover(order)}.",
-            next=[_hand_over_next(order, buyer=True), _change_next(order)],
+            next=[_hand_over_next(order, buyer=True), _change_next(order, event)],
         )
     return Letter(
         subject=f"Order #{order.pk} changed by the buyer",
@@ -481,7 +486,7 @@ LETTERS = {
 
 
 def _other_letter(order: Order, event: OrderEvent, *, buyer: bool) -> Letter:
-    return Letter(subject=f"Order #{order.pk} updated", happened=f"Order #{order.pk} is {order.get_state_display()}.")
+    return Letter(subject=f"Order #{order.pk} updated", happened=f"Order #{order.pk} is {_state(event).lower()}.")
 
 
 # Where each side follows the order ----------------------------------------------------------------------------------
@@ -543,6 +548,7 @@ def render(event: OrderEvent, role: str) -> tuple[Letter, str, str]:
         "order": order,
         "lines": lines,
         "delivery_fee": order.amount_text(order.delivery_fee) if order.delivery_fee else "",
+        "state": _state(event),
         "buyer": role == Role.BUYER,
         "handover": _handover(order),
         "payment": _payment(order),

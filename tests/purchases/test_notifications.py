@@ -396,3 +396,17 @@ def test_with_the_broker_down_nothing_is_lost_and_the_relay_sends_it_once(cocoa,
         assert sent(outbox.relay) == []
     assert set(OutboxMessage.objects.values_list("state", flat=True)) == {OutboxMessage.State.DONE}
     assert Notification.objects.count() == 4
+
+
+def test_an_email_sent_after_later_steps_still_tells_of_its_own_step(cocoa, ama, sent):
+    def place_and_confirm_at_once():
+        with transaction.atomic():  # both e-mails go out after the commit, when the order is confirmed already
+            services.order_confirm(order=order(cocoa, ama), actor=cocoa.owner)
+
+    to_buyer = [m for m in sent(place_and_confirm_at_once) if m.to == [BUYER]]
+
+    placed, confirmed = sorted(to_buyer, key=lambda m: "confirmed by" in m.subject)
+    assert "(placed)" in placed.body
+    assert "You can cancel it until Kakao & Söhne Ltd confirms it." in placed.body
+    assert "(confirmed by the supplier)" in confirmed.body
+    assert "To cancel it now, ask Kakao & Söhne Ltd." in confirmed.body
