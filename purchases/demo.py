@@ -414,7 +414,7 @@ def _take(placed: Order, step: Step, *, owner: User, operator: User | None) -> N
     elif step.do == "receipt":
         services.order_deliver(order=placed, actor=buyer)
     elif step.do == "cash":
-        provider = {CashMethod.CARD: "Stripe", CashMethod.BANK_TRANSFER: "SEPA"}.get(step.method, "")
+        provider = {"card": "Stripe", "bank_transfer": "SEPA"}.get(step.method, "")
         services.cash_receive(
             order=placed, actor=owner, method=step.method, provider=provider, reference=step.reference
         )
@@ -441,7 +441,7 @@ def _day(supplier: Supplier, plan: DemoOrder, facility_id: int | None) -> date |
     offered = calendar.days_offered(supplier_id=supplier.pk, method=plan.method, facility_id=facility_id)
     ahead = [day for day, _ in offered if day >= timezone.localdate() + timedelta(days=2)]
     preferred = [day for day in ahead if day.weekday() == plan.weekday]
-    return (preferred or ahead or [None])[0]
+    return next(iter(preferred or ahead), None)
 
 
 def _order(

@@ -51,7 +51,7 @@ def credit_sale_record(order_id: int) -> None:
         .filter(pk=order_id, payment=Means.CREDITS, paid_at__isnull=False)
         .first()
     )
-    if order is None:
+    if order is None or order.paid_at is None:
         return
     lines = [(identifier, line.quantity) for line in order.lines.all() if (identifier := batch_identifier(line.batch))]
     if not lines:
