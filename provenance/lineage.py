@@ -48,9 +48,11 @@ EventType = TraceEvent.Type
 UPSTREAM = (Role.OUTPUT, Role.INPUT)
 DOWNSTREAM = (Role.INPUT, Role.OUTPUT)
 
-# Business steps past the shelf: a retail sale (CBV retail_selling, such as the credit sales the network guarantees)
-# is part of a batch's record and its EPCIS export, but not a hop of its chain from raw material to shelf.
-PAST_THE_SHELF = frozenset({"retail_selling"})
+# A sale recorded as a business transaction (a TransactionEvent with CBV bizStep retail_selling, as the network
+# records the credit sales it guarantees: provenance.services.sale_record) is part of a batch's record and its EPCIS
+# export, but not a hop of its chain from raw material to shelf. A supplier's own observation of a sale (an
+# ObjectEvent at the till) still is a hop: the chain's last step, "Sold".
+SALE_TRANSACTIONS = frozenset({"retail_selling"})
 
 # A list passed to the database as one JSON parameter: the query text (and the parameter count, which SQLite
 # limits) stays the same however long the lineage is.
@@ -200,7 +202,7 @@ class Lineage:
 
         Not what was made from the batch, not the side branches of a shared lot (a transformation counts only when
         it made something of this chain: its outputs, or those of another event with its transformationID), and not
-        what happened past the shelf (PAST_THE_SHELF: its sales).
+        the transactions of its sales (SALE_TRANSACTIONS).
         """
         mine = self.upstream | {self.identifier}
         making = {
@@ -218,7 +220,7 @@ class Lineage:
             if (hop.event.transformation_id or hop.event.pk) in making
             or (
                 hop.event.type != TraceEvent.Type.TRANSFORMATION
-                and hop.biz_step not in PAST_THE_SHELF
+                and not (hop.event.type == TraceEvent.Type.TRANSACTION and hop.biz_step in SALE_TRANSACTIONS)
                 and any(line.identifier in mine for line in self.lines.get(hop.event.pk, ()))
             )
         ]

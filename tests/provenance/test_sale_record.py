@@ -10,7 +10,7 @@ from jsonschema import Draft7Validator
 
 from core import gs1
 from provenance import epcis
-from provenance.lineage import PAST_THE_SHELF
+from provenance.lineage import SALE_TRANSACTIONS
 from provenance.models import Capture, EventLine, TraceEvent
 from provenance.services import SALE_BIZ_STEP, Guarantor, capture_document, sale_record
 from tests.provenance.factories import COCOA_GTIN, epcis_document, event, gln, quantity
@@ -112,5 +112,5 @@ def test_a_sale_without_what_it_needs_is_refused_and_stores_nothing(own_supplier
     assert not TraceEvent.objects.exists()
 
 
-def test_sales_are_past_the_shelf_for_lineage():
-    assert SALE_BIZ_STEP in PAST_THE_SHELF
+def test_lineage_knows_a_recorded_sale_for_what_it_is():
+    assert SALE_BIZ_STEP in SALE_TRANSACTIONS
