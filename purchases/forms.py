@@ -160,9 +160,9 @@ class CheckoutForm(forms.Form):
     def address_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in ADDRESS_FIELDS]
 
-    def way(self) -> Way | None:
-        chosen = self["where"].value()
-        return next((way for way in self.ways if way.value == chosen), None)
+    @property
+    def address_errors(self) -> list[forms.BoundField]:
+        return [field for field in self.address_fields if field.errors]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

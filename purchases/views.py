@@ -259,11 +259,14 @@ def _who(event: OrderEvent, order: Order, viewer: Any) -> str:
     return "The platform"
 
 
+def _what(event: OrderEvent) -> str:
+    if event.action == "deliver" and event.role == OrderEvent.Role.BUYER:
+        return "Receipt confirmed"  # the buyer's word for the hand-over
+    return ACTIONS.get(event.action, event.action.replace("_", " ").capitalize())
+
+
 def _steps(order: Order, viewer: Any) -> list[Step]:
-    return [
-        Step(event=event, who=_who(event, order, viewer), what=ACTIONS.get(event.action, event.action))
-        for event in selectors.timeline(order)
-    ]
+    return [Step(event=event, who=_who(event, order, viewer), what=_what(event)) for event in selectors.timeline(order)]
 
 
 @dataclass(frozen=True)

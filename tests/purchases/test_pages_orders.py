@@ -75,7 +75,7 @@ def test_my_orders_lists_each_order_with_its_state_supplier_total_and_date(s):
     assert s.supplier.legal_name in newest
     assert "€7.50" in newest
     assert "delivery, as soon as possible" in newest
-    assert "10.00 credits in credits, guaranteed by the network" in oldest
+    assert "10.00 credits, guaranteed by the network" in oldest
     assert f"pick-up at {s.facility.name} on {next_weekday(5):%a} {next_weekday(5).day}" in oldest
     assert timezone.localdate().strftime("%-d %b %Y") in oldest
     assert 'href="/orders/"' in body  # "My orders" in the site's navigation
@@ -167,7 +167,7 @@ def test_a_cash_order_has_no_guarantee_line_and_says_how_to_pay(s):
     page = text(shown(signed_in(who), placed))
 
     assert "guaranteed by the network" not in page
-    assert "Pay €7.50: bank transfer. Pay by transfer to PT50" in page
+    assert f"Pay the €7.50 by bank transfer. {s.supplier.legal_name} says how: Pay by transfer to PT50" in page
     assert "Card numbers are never asked for here." in page
     assert "Delivery to Ama Mensah, 12 Palm Street, AK-039 Kumasi, Ghana" in page
     assert "Delivery €3.00" in page
