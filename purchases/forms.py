@@ -205,7 +205,8 @@ class CheckoutForm(forms.Form):
             self.data = self.data.copy()
             self.data["key"] = str(uuid.uuid4())
             return
-        fields = {"lines": "quantity", "fulfilment": "where", "date": "day", "address": "line1"}
+        fields = {"lines": "quantity", "fulfilment": "where", "date": "day"}
+        fields |= {f"address.{name}": name for name in ADDRESS_FIELDS}
         _place_errors(self, error, fields)
 
 

@@ -31,6 +31,7 @@ from purchases.forms import CancelForm, CheckoutForm, DisputeForm, RescheduleFor
 from purchases.models import Means, Method, Order, OrderEvent, SalesTerms, Window
 from purchases.refusals import OrderRefused
 from purchases.selectors import BuyBox, Price
+from purchases.services.checkout import MAX_UNITS
 
 ORDERS_PER_PAGE = 50
 # What each step of the timeline was, in words (the services name them by action).
@@ -140,7 +141,7 @@ class Summary:
 
 def _quantity(value: Any) -> int:
     try:
-        return max(0, min(int(value or 0), 10_000))
+        return max(0, min(int(value or 0), MAX_UNITS))
     except (TypeError, ValueError):
         return 0
 
@@ -213,14 +214,16 @@ def checkout(request: HttpRequest, batch_id: int) -> HttpResponse:
             if placed.replayed:
                 messages.success(request, f"This order was already placed, once: order #{order.pk}.")
             else:
-                messages.success(request, f"Order #{order.pk} placed: {order.total_text()}. {order.supplier} has it.")
+                messages.success(
+                    request,
+                    f"Order #{order.pk} placed: {order.total_text()}. {order.supplier.legal_name} confirms it next.",
+                )
             return redirect(order)
     context = {
         "batch": batch,
         "supplier": batch.product.supplier,
         "box": box,
         "form": form,
-        "ways": ways,
         "summary": _summary(form, box),
         "account": _member_account(request.user) if box.price(Means.CREDITS) else None,
         "terms": box.terms,
