@@ -584,11 +584,14 @@ def _payment(
     )
 
 
-def adjustment(*, payer: Account, payee: Account, amount: int, reason: str, key: str, actor: Any) -> Moved:
-    """An operator's correction between two accounts, with a written reason (kept as the memo and audited)."""
+def adjustment(
+    *, payer: Account, payee: Account, amount: int, reason: str, key: str, actor: Any = None, system: str = ""
+) -> Moved:
+    """An operator's correction between two accounts, or a network job's (`system`: the guarantee claiming back what
+    a supplier owes), with a written reason (kept as the memo and audited)."""
     amount = _amount(amount)
     reason = _reason(reason)
-    initiator = initiator_of(actor)
+    initiator = initiator_of(actor, system)
     digest = _request_hash(kind="adjustment", payer=payer.number, payee=payee.number, amount=amount, memo=reason)
 
     def work() -> Moved:

@@ -41,6 +41,8 @@ def cutoff(window: Window, day: date) -> datetime:
 def _windows(supplier_id: int, method: str, facility_id: int | None) -> list[Window]:
     windows = Window.objects.filter(supplier_id=supplier_id, method=method, active=True)
     if method == Method.PICKUP:
+        if facility_id is None:
+            return []
         windows = windows.filter(facility_id=facility_id)
     return list(windows.order_by("weekday", "starts_at"))
 

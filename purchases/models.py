@@ -95,7 +95,7 @@ class Offer(models.Model):
             errors["price"] = "A price is more than zero."
         if self.price_credits == 0:
             errors["price_credits"] = "A price is more than zero."
-        if self.batch_id and self.product_id and self.batch.product_id != self.product_id:
+        if self.batch is not None and self.product_id and self.batch.product_id != self.product_id:
             errors["batch"] = "This batch is of another product."
         if errors:
             raise ValidationError(errors)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -135,18 +136,18 @@ def _address_clean(address: Address | None) -> Address:
     }
     errors = {}
     cleaned = {}
-    for field, (value, limit) in fields.items():
+    for name, (value, limit) in fields.items():
         value = " ".join(str(value or "").split())
-        if not value and field != "line2":
-            errors[field] = "This part of the address is required."
+        if not value and name != "line2":
+            errors[f"address.{name}"] = "This part of the address is required."
         elif len(value) > limit:
-            errors[field] = f"At most {limit} characters."
-        cleaned[field] = value
+            errors[f"address.{name}"] = f"At most {limit} characters."
+        cleaned[name] = value
     country = str(address.country or "").strip().upper()
     if country not in dict(countries):
-        errors["country"] = "Give the country as its two-letter ISO 3166 code, such as GH or PT."
+        errors["address.country"] = "Give the country as its two-letter ISO 3166 code, such as GH or PT."
     if errors:
-        raise OrderRefused({"address": errors}, code="invalid")
+        raise OrderRefused(errors, code="invalid")
     return Address(country=country, **cleaned)
 
 
@@ -345,11 +346,18 @@ def _checkout(
         ]
     )
     if payment == Means.CREDITS:
-        order.hold = _hold(order, buyer=buyer, supplier=supplier, expires_at=slot.settle_by + timedelta(days=2))
+        order.hold = _hold(order, buyer=buyer, supplier=supplier, expires_at=hold_expiry(slot, now))
         order.save(update_fields=["hold"])
     _event(order, action="place", to_state=State.PLACED, actor=buyer, role=Role.BUYER)
     pages.changed([("batch", line.batch_id) for line in lines])
     return Placed(order)
+
+
+def hold_expiry(slot: calendar.Slot, now: datetime) -> datetime:
+    """When an order's hold lapses if nothing resolved it: after the latest day the order could be moved to and its
+    confirmation window, so that rescheduling never outlives the reservation; the beat task pays or voids it first."""
+    horizon = now + timedelta(days=settings.PURCHASES_CALENDAR_DAYS + 1 + settings.PURCHASES_CONFIRM_DAYS)
+    return max(slot.settle_by, horizon) + timedelta(days=2)
 
 
 def _place(supplier: Supplier, fulfilment: Fulfilment, terms: SalesTerms) -> facilities.Place | None:
@@ -382,15 +390,13 @@ def _hold(order: Order, *, buyer: Any, supplier: Supplier, expires_at: datetime)
             memo=f"Order #{order.pk}",
         )
     except LedgerRefusal as refusal:
-        if refusal.code == "insufficient_funds":
+        if refusal.code == "insufficient_credit":
+            spendable, costs = money.credits(max(payer.available, 0)), money.credits(order.total)
             raise OrderRefused(
-                {
-                    "payment": f"Your credit account has {money.credits(payer.available - payer.floor)} to spend; "
-                    f"this order costs {money.credits(order.total)}."
-                },
+                {"payment": f"Your credit account has {spendable} to spend; this order costs {costs}."},
                 code="insufficient_credit",
             ) from refusal
-        raise OrderRefused({"payment": refusal.messages}, code=refusal.code) from refusal
+        raise OrderRefused({"payment": refusal.messages}, code=refusal.code or "refused") from refusal
 
 
 @transaction.atomic

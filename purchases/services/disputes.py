@@ -25,6 +25,7 @@ from purchases.models import (
 )
 from purchases.refusals import OrderRefused
 from purchases.services.steps import (
+    SYSTEM,
     Role,
     State,
     _accounts,
@@ -82,8 +83,8 @@ def dispute_open(
 @transaction.atomic
 def dispute_answer(*, dispute: Dispute, actor: Any, response: str, now: datetime | None = None) -> Dispute:
     """The supplier's answer, shown to the buyer and the deciding operator."""
-    locked = Dispute.objects.select_for_update().select_related("order__supplier").get(pk=dispute.pk)
-    order = locked.order
+    order = _locked(Order(pk=dispute.order_id))  # the order first, then its dispute: the one lock order
+    locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
     _require(order, actor, Role.SUPPLIER)
     response = (response or "").strip()
     if not response:
@@ -105,8 +106,8 @@ def dispute_decide(*, dispute: Dispute, actor: Any, upheld: bool, reason: str, n
     """An operator decides, with written reasons. Upheld: the buyer gets their credits back at once — from the hold if
     it was not yet paid, else from the network's guarantee fund, which claims it back from the supplier."""
     now = now or timezone.now()
+    order = _locked(Order(pk=dispute.order_id))
     locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
-    order = _locked(locked.order)
     _require(order, actor, Role.OPERATOR)
     reason = (reason or "").strip()
     if not reason:
@@ -186,6 +187,7 @@ def _recover(dispute: Dispute, *, supplier_account: Account, actor: Any) -> int:
         reason=f"Network guarantee: claimed back for order #{dispute.order_id}",
         key=f"order-{dispute.order_id}-recovery-{dispute.recovered}",
         actor=actor,
+        system="" if actor is not None else SYSTEM,
     )
     Recovery.objects.create(dispute=dispute, transfer=moved.transfer, amount=amount)
     dispute.recovered += amount

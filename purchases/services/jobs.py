@@ -2,6 +2,7 @@
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -30,8 +31,8 @@ def orders_enforce(*, now: datetime | None = None, limit: int = 500) -> dict[str
             locked = _locked(order)
             if locked.state not in (State.PLACED, State.CONFIRMED) or locked.dispatch_by >= now:
                 continue
+            _stock_return(locked)  # stock before the ledger's accounts: the one lock order
             _void(locked, actor=None, reason="the supplier missed the dispatch deadline")
-            _stock_return(locked)
             _move(
                 locked,
                 to_state=State.CANCELLED,
@@ -58,7 +59,7 @@ def orders_enforce(*, now: datetime | None = None, limit: int = 500) -> dict[str
             except OrderRefused as refusal:
                 logger.warning("Order %s could not be paid: %s", locked.pk, refusal.messages[0])
                 continue
-            fields = {"paid_at": locked.paid_at}
+            fields: dict[str, Any] = {"paid_at": locked.paid_at}
             if locked.state != State.DELIVERED:
                 fields["delivered_at"] = now
             _move(
@@ -88,7 +89,9 @@ def orders_enforce(*, now: datetime | None = None, limit: int = 500) -> dict[str
 
 @transaction.atomic
 def orders_void_for_supplier(*, supplier: Supplier, reason: str) -> int:
-    """A supplier is suspended: every order not yet paid in credits is cancelled and its credits go back."""
+    """A supplier is suspended: every order not yet paid in credits is cancelled and its credits go back (also one
+    already handed over: the network, not the buyer, carries the supplier's failure), and so is every cash order
+    not yet handed over."""
     count = 0
     for order in Order.objects.filter(supplier=supplier, state__in=Order.OPEN_STATES).order_by("pk"):
         locked = _locked(order)
@@ -105,9 +108,8 @@ def orders_void_for_supplier(*, supplier: Supplier, reason: str) -> int:
                 )
                 count += 1
             continue
+        _stock_return(locked)  # stock before the ledger's accounts: the one lock order
         _void(locked, actor=None, reason=f"supplier suspended: {reason}")
-        if locked.state in (State.PLACED, State.CONFIRMED):
-            _stock_return(locked)
         _move(
             locked,
             to_state=State.CANCELLED,

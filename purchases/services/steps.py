@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -61,7 +62,11 @@ def _require(order: Order, actor: Any, *roles: str) -> str:
     if role is None:
         raise OrderRefused("This is not your order.", code="not_found")
     if role not in roles:
-        who = {Role.BUYER: "the buyer", Role.SUPPLIER: "the supplier", Role.OPERATOR: "a network operator"}
+        who: dict[str, str] = {
+            Role.BUYER: "the buyer",
+            Role.SUPPLIER: "the supplier",
+            Role.OPERATOR: "a network operator",
+        }
         raise OrderRefused(
             f"Only {' or '.join(who[r] for r in roles if r in who)} can do this.", code="permission_denied"
         )
@@ -113,7 +118,7 @@ def _accounts(buyer: Any, supplier: Supplier) -> tuple[Account, Account]:
 
 
 def _locked(order: Order) -> Order:
-    locked = Order.objects.select_for_update().select_related("supplier", "hold").get(pk=order.pk)
+    locked = Order.objects.select_for_update(of=("self",)).select_related("supplier", "hold").get(pk=order.pk)
     return locked
 
 
@@ -232,7 +237,7 @@ def _post(order: Order, *, actor: Any, now: datetime) -> None:
                 "it can no longer be paid in credits. Ask the network for help.",
                 code="hold_expired",
             ) from refusal
-        raise OrderRefused(refusal.messages[0], code=refusal.code) from refusal
+        raise OrderRefused(refusal.messages[0], code=refusal.code or "refused") from refusal
     order.paid_at = now
     order.save(update_fields=["paid_at", "updated_at"])
     outbox.enqueue("purchases.tasks.credit_sale_record", order.pk)
@@ -272,8 +277,8 @@ def order_cancel(
         )
     if role in (Role.SUPPLIER, Role.OPERATOR) and not reason:
         raise OrderRefused({"reason": "Tell the buyer why you cancel their order."}, code="invalid")
+    _stock_return(locked)  # stock before the ledger's accounts: the one lock order
     _void(locked, actor=actor, reason=reason or "cancelled")
-    _stock_return(locked)
     note = reason
     if locked.payment == Means.CASH and locked.paid_at is not None:
         note = f"{reason} The supplier refunds the {locked.total_text()} paid.".strip()
@@ -338,11 +343,11 @@ def cash_receive(
         received_at=now,
         recorded_by=actor,
     )
-    payment.full_clean(exclude=["order"])
     try:
+        payment.full_clean(exclude=["order"])
         with transaction.atomic():
             payment.save()
-    except IntegrityError:
+    except (ValidationError, IntegrityError):
         raise OrderRefused(
             {"reference": f"{provider or 'This provider'}'s reference {reference} is already recorded."}, code="invalid"
         ) from None
