@@ -38,10 +38,10 @@ ERROR_REF = {"$ref": "#/components/schemas/Error"}  # the shape core.api.errors 
 # Refusal codes about the request's own values (400), the order's state (409), or who asks (403, 404); every other
 # code is a rule of sale or of the ledger the request is well-formed against but may not pass now (422).
 REFUSAL_STATUS = {"invalid": 400, "permission_denied": 403, "not_found": 404, "wrong_state": 409}
-# Where the services' field errors are in the bodies: checkout names an address's parts after the order's fields.
+# Where the services' field errors are in the bodies: checkout names an address's parts "address.city", ….
 CHECKOUT_PATHS: dict[str, tuple[str, ...]] = {
     "address": ("fulfilment", "address"),
-    **{f"address_{part}": ("fulfilment", "address", part) for part in ADDRESS_PARTS},
+    **{f"address.{part}": ("fulfilment", "address", part) for part in ADDRESS_PARTS},
 }
 RESCHEDULE_PATHS: dict[str, tuple[str, ...]] = {"fulfilment": ("facility",)}
 

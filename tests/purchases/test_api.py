@@ -285,7 +285,9 @@ def test_not_enough_credit_is_a_422_that_holds_nothing(s):
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "insufficient_credit"
-    assert "can spend at most 4.00 credits now" in body["errors"]["payment"][0]
+    assert body["errors"] == {
+        "payment": ["Your credit account has 4.00 credits to spend; this order costs 5.00 credits."]
+    }
     assert trace() == before
     assert account_of(poor).pending_debits == 0
 
