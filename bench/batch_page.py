@@ -24,12 +24,17 @@ Mixed scenario (`ratio_mixed`): the busy network of bench/busy_network.py (`--ba
 chains across several suppliers) is added to the data, and a third gunicorn serves it as production does: the Redis
 cache, a Redis broker and a Celery worker beside it (solo pool), which renders changed pages ahead. The load reads the
 batch pages with a Zipf-like spread (a few hot, most cold: the page of rank r is read in proportion to 1/r) and makes
-one write for every 20 reads, spread over other suppliers' data — a second busy network of `--batches`/2 batches and its
-own six suppliers (bench/busy_network.write: captures, declaration edits and batch edits): the pages read must stay
-warm, because nothing they show has changed. It reports requests per second against the same minimal view, and the share
-of reads that had to render (X-Cache: miss) or got a stale copy (X-Cache: stale). It needs Redis: REDIS_URL, else
-redis://127.0.0.1:6379 if it answers (the broker uses database 13 there); without it the mixed scenario is skipped and
-says so.
+one write for every 20 reads. Two writes in three are spread over other suppliers' data — a second busy network of
+`--batches`/2 batches and its own six suppliers (bench/busy_network.write: captures, declaration edits and batch
+edits) — and the pages read must stay warm, because nothing they show has changed. One in three is an order on the
+batches being read, through the purchases services: a shopper's checkout of a unit (cash or credits; popular pages
+sell more, in the reads' proportions) or their cancellation of an open order, which gives the stock back; each
+changes what the batch's page shows (its available units), so that page is re-rendered ahead by the worker. It
+reports requests per second against the same minimal view, the share of reads that had to render (X-Cache: miss) or
+got a stale copy (X-Cache: stale), the orders placed and cancelled (`mixed_orders`, `mixed_cancelled`) and whether
+the stock and the ledger still add up after them (`invariants=ok|broken`). It needs Redis: REDIS_URL, else
+redis://127.0.0.1:6379 if it answers (the broker uses database 13 there, or --broker-db, which it empties at the end);
+without it the mixed scenario is skipped and says so.
 
 `--profile` also profiles one uncached and one cached request in-process (pyinstrument if installed, else cProfile).
 Prints `BENCH batch_page …` at the end. Usage: .venv/bin/python bench/batch_page.py [--seconds 10] [--profile]
@@ -437,6 +442,12 @@ def main() -> None:
     )
     parser.add_argument("--batches", type=int, default=200, help="batches of the mixed scenario (default 200)")
     parser.add_argument("--no-mixed", action="store_true", help="leave the mixed scenario out")
+    parser.add_argument(
+        "--broker-db",
+        type=int,
+        default=MIXED_BROKER_DB,
+        help=f"the Redis database of the mixed scenario's broker, emptied at the end (default {MIXED_BROKER_DB})",
+    )
     args = parser.parse_args()
 
     wrk = shutil.which("wrk") if args.generator != "python" else None
@@ -498,7 +509,7 @@ def main() -> None:
                     client.delete(key)
         if mixed_redis:
             with suppress(redis.RedisError):  # the broker's database is this benchmark's own
-                redis.Redis.from_url(broker_url(mixed_redis), socket_connect_timeout=2).flushdb()
+                redis.Redis.from_url(broker_url(mixed_redis, args.broker_db), socket_connect_timeout=2).flushdb()
         if server_url:
             from django.db import connections
 
@@ -516,10 +527,10 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-def broker_url(redis_url: str) -> str:
-    """The mixed scenario's broker: database MIXED_BROKER_DB of the same Redis, which this benchmark empties."""
+def broker_url(redis_url: str, db: int) -> str:
+    """The mixed scenario's broker: database `db` (--broker-db) of the same Redis, which this benchmark empties."""
     where = urlsplit(redis_url)
-    return f"{where.scheme}://{where.netloc}/{MIXED_BROKER_DB}"
+    return f"{where.scheme}://{where.netloc}/{db}"
 
 
 class Worker:
@@ -557,12 +568,12 @@ def mixed_paths(batch_ids: list[int], tmp: Path, *, requests: int = 42_000) -> P
     proportion to 1/r, ranks shuffled over the batches), and WRITE after every 20 reads."""
     import random
 
+    import busy_network
     from django.urls import reverse
 
-    rng = random.Random(9)
-    ranked = batch_ids[:]
-    rng.shuffle(ranked)
-    weights = [1 / rank for rank in range(1, len(ranked) + 1)]
+    ranked = busy_network.reading_order(batch_ids)  # the writes' orders follow the same popularity
+    weights = busy_network.zipf_weights(len(ranked))
+    rng = random.Random(busy_network.READING_SEED)
     reads = rng.choices([reverse("storefront:batch", args=[pk]) for pk in ranked], weights=weights, k=requests)
     lines = []
     for n, path in enumerate(reads, start=1):
@@ -663,6 +674,7 @@ def run(
         import busy_network
 
         busy = busy_network.build(args.batches, name="busy").ids
+        busy_network.shop_open("busy")  # its batches are bought while their pages are read
         busy_network.build(args.batches // 2, name="writers", gln_base=1500)
     batch, upstream, hops = deepest_batch()
     if args.page == "batch":
@@ -717,7 +729,7 @@ def run(
         env = {
             **base_env,
             "REDIS_URL": mixed_redis,
-            "CELERY_BROKER_URL": broker_url(mixed_redis),
+            "CELERY_BROKER_URL": broker_url(mixed_redis, args.broker_db),
             "CACHE_KEY_PREFIX": f"{cache_prefix}-mixed",
             "PAGE_CACHE_SECONDS": str(CACHE_ON_SECONDS),
         }
@@ -727,7 +739,7 @@ def run(
         where = urlsplit(mixed_redis)
         print(
             f"mixed: {len(busy)} more batches on a busy network, Redis cache and broker at {where.hostname}:"
-            f"{where.port or 6379} (broker database {MIXED_BROKER_DB}), a Celery worker beside gunicorn"
+            f"{where.port or 6379} (broker database {args.broker_db}), a Celery worker beside gunicorn"
         )
     else:
         print(
@@ -828,9 +840,12 @@ def run(
             f"mixed_writes={writes} mixed_batches={len(busy)} "
             f"p50_mixed_ms={mixed.p50_ms:.1f} p99_mixed_ms={mixed.p99_ms:.1f}"
         )
+        placed, cancelled, invariants = busy_network.orders_made("busy")
+        mixed_fields += f" mixed_orders={placed} mixed_cancelled={cancelled} invariants={invariants}"
         print(
             f"mixed: {reads} reads ({mixed.cache.get('miss', 0) / reads * 100:.1f} % rendered, "
-            f"{mixed.cache.get('stale', 0) / reads * 100:.1f} % stale copies) and {writes} writes"
+            f"{mixed.cache.get('stale', 0) / reads * 100:.1f} % stale copies) and {writes} writes, "
+            f"{placed} of them checkouts and {cancelled} cancellations (stock and ledger: {invariants})"
         )
     for label, ratio, goal in goals:
         verdict = "" if goal is None else ": met" if ratio >= goal else f": MISSED by {(1 - ratio / goal) * 100:.0f} %"

@@ -9,6 +9,12 @@ evidence on the growers' harvests. The mixed scenario reads one network's pages 
 `write(tag, name=…)` makes one write on a network's data, chosen by the tag: a capture of a new event on a batch's chain
 (by the supplier of that stage), an edit of a product's benefit, or an edit of a batch; the mix and the targets are
 spread over all suppliers and batches. Both go through the services, as the dashboard and the API do.
+
+`shop_open(name)` puts a network's products on sale (cash and credits, picked up at each maker's warehouse) and gives
+its shoppers credits; `write(tag, readers=…)` then also makes orders on the network being read: a checkout of a unit
+of one of its batches — spread over them as the reads are (`reading_order`, `zipf_weights`): popular pages sell
+more — or the buyer's cancellation of an open order, so that stock comes back. Each changes the batch's available
+units, which its page shows.
 """
 
 import random
@@ -19,6 +25,9 @@ from decimal import Decimal
 from functools import cache
 
 ROLES = ("grower", "processor", "maker")
+SHOPPERS = 8
+ORDER_SHARE = 1 / 3  # of the writes: checkouts and cancellations on the pages being read
+READING_SEED = 9  # the reads' ranking of pages (bench/batch_page.py's mixed_paths) and the orders' use the same one
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,139 @@ def build(batches: int = 200, *, name: str = "busy", gln_base: int = 500) -> Bat
     return Batches(ids)
 
 
+def reading_order(batch_ids: list[int]) -> list[int]:
+    """The batches by how popular their pages are, most read first (a fixed shuffle of the build order)."""
+    ranked = batch_ids[:]
+    random.Random(READING_SEED).shuffle(ranked)
+    return ranked
+
+
+def zipf_weights(count: int) -> list[float]:
+    """How often the page of each rank is read (and its batch bought): rank r in proportion to 1/r."""
+    return [1 / rank for rank in range(1, count + 1)]
+
+
+def _shopper_email(name: str, n: int) -> str:
+    return f"shopper-{n}@{name}.bench.example"
+
+
+def shop_open(name: str = "busy", *, shoppers: int = SHOPPERS) -> None:
+    """Offer every product of network `name` in cash and credits, picked up at each maker's warehouse any day, and
+    open the credit accounts of its shoppers, each with 500 credits to spend (a day's top-up at most)."""
+    import datetime
+
+    from network_credits import services as ledger
+    from products.models import Product, Supplier
+    from provenance.models import Facility
+    from purchases.models import Method, Offer, SalesTerms, Window
+    from tests.accounts.factories import UserFactory
+
+    for maker in Supplier.objects.filter(slug__startswith=f"{name}-maker-"):
+        SalesTerms.objects.get_or_create(supplier=maker, defaults={"currency": "EUR", "delivers": False})
+        warehouse = Facility.objects.get(owner=maker, name__startswith="Warehouse")
+        Window.objects.bulk_create(
+            Window(supplier=maker, method=Method.PICKUP, facility_id=warehouse.pk, weekday=day,
+                   starts_at=datetime.time(8), ends_at=datetime.time(20), cutoff_hours=0)
+            for day in range(7)
+        )  # fmt: skip
+    products = Product.objects.filter(slug__startswith=f"{name}-")
+    Offer.objects.bulk_create(Offer(product=p, price=450, currency="EUR", price_credits=500) for p in products)
+    for n in range(shoppers):
+        user = UserFactory(email=_shopper_email(name, n))
+        account = ledger.account_open_for_member(user=user)
+        ledger.top_up(
+            account=account, amount=50_000, provider="cash", reference=f"{name}-shopper-{n}",
+            currency="EUR", amount_minor=50_000, key=f"{name}-shopper-{n}", system="bench",
+        )  # fmt: skip
+
+
+@cache
+def _read_batches(name: str) -> tuple[list[int], list[float], dict[int, int]]:
+    """The batches of network `name` by popularity, their weights, and the pick-up point of each (its maker's
+    warehouse): worked out once per process."""
+    from products.models import Batch
+    from provenance.models import Facility
+
+    rows = list(
+        Batch.objects.filter(product__slug__startswith=f"{name}-")
+        .order_by("pk")
+        .values_list("pk", "product__supplier_id")
+    )
+    warehouses = dict(
+        Facility.objects.filter(name__startswith="Warehouse", owner__slug__startswith=f"{name}-maker-").values_list(
+            "owner_id", "pk"
+        )
+    )
+    ranked = reading_order([pk for pk, _ in rows])
+    pickup = {pk: warehouses[supplier_id] for pk, supplier_id in rows}
+    return ranked, zipf_weights(len(ranked)), pickup
+
+
+def _order_write(tag: str, rng: random.Random, name: str) -> str:
+    """A shopper buys one unit of a batch of network `name` (cash or credits, picked up now), or cancels one of the
+    open orders, so that its stock comes back. A refusal (sold out, already cancelled) is an answer, not an error."""
+    from accounts.models import User
+    from purchases import services
+    from purchases.models import Order
+    from purchases.services import Fulfilment, LineIn
+
+    shoppers = [_shopper_email(name, n) for n in range(SHOPPERS)]
+    if rng.random() < 0.4:
+        open_orders = list(
+            Order.objects.filter(state=Order.State.PLACED, buyer__email__in=shoppers)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:20]
+        )
+        if open_orders:
+            placed = Order.objects.select_related("buyer").get(pk=rng.choice(open_orders))
+            try:
+                services.order_cancel(order=placed, actor=placed.buyer)
+            except services.OrderRefused:
+                return "cancel-refused"
+            return "cancel"
+    ranked, weights, pickup = _read_batches(name)
+    batch_id = rng.choices(ranked, weights=weights)[0]
+    try:
+        services.checkout(
+            buyer=User.objects.get(email=rng.choice(shoppers)),
+            lines=[LineIn(batch_id, 1)],
+            payment=rng.choice(["cash", "credits"]),
+            fulfilment=Fulfilment("pickup", facility_id=pickup[batch_id]),
+            day=None,
+            key=f"bench-{tag}",
+        )
+    except services.OrderRefused:
+        return "checkout-refused"
+    return "checkout"
+
+
+def orders_made(name: str = "busy") -> tuple[int, int, str]:
+    """(orders placed, orders cancelled) by network `name`'s shoppers, and whether stock and ledger add up after them:
+    each batch's held units are what its orders not cancelled hold, within its quantity; the balances sum to zero
+    and none is below its floor ("ok" or "broken")."""
+    from django.db.models import Sum
+
+    from network_credits.models import Account
+    from purchases.models import Order, OrderLine, Stock
+
+    orders = Order.objects.filter(buyer__email__in=[_shopper_email(name, n) for n in range(SHOPPERS)])
+    held = dict(
+        OrderLine.objects.filter(order__in=orders)
+        .exclude(order__state=Order.State.CANCELLED)
+        .values("batch_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("batch_id", "units")
+    )
+    stock = Stock.objects.filter(batch__product__slug__startswith=f"{name}-").select_related("batch")
+    adds_up = all(row.held == held.get(row.batch_id, 0) and row.held <= row.batch.quantity for row in stock)
+    adds_up &= Account.objects.aggregate(total=Sum("balance"))["total"] == 0
+    adds_up &= all(
+        account.is_system or account.balance - account.pending_debits >= -account.credit_limit
+        for account in Account.objects.all()
+    )
+    return orders.count(), orders.filter(state=Order.State.CANCELLED).count(), "ok" if adds_up else "broken"
+
+
 @cache
 def _handled(name: str) -> dict[int, list[tuple[str, int, str]]]:
     """Batch id → (identifier, supplier id, business location) of what each supplier handled along its chain:
@@ -165,15 +307,17 @@ def _handled(name: str) -> dict[int, list[tuple[str, int, str]]]:
     return handled
 
 
-def write(tag: str, *, name: str = "writers") -> str:
-    """One write of the mix on network `name`'s data, chosen by `tag` (the same tag, the same choice): what it
-    did, in a word."""
+def write(tag: str, *, name: str = "writers", readers: str = "busy") -> str:
+    """One write of the mix, chosen by `tag` (the same tag, the same choice): on network `name`'s data, or an order
+    on network `readers`, whose pages are being read (see _order_write); what it did, in a word."""
     from products import services as catalog
     from products.models import Batch, Supplier
     from provenance.services import capture_document
     from tests.provenance.factories import epcis_document, quantity
 
     rng = random.Random(zlib.crc32(tag.encode()))
+    if rng.random() < ORDER_SHARE:
+        return _order_write(tag, rng, readers)
     batches = list(
         Batch.objects.filter(product__slug__startswith=f"{name}-").order_by("pk").values_list("pk", flat=True)
     )

@@ -48,6 +48,12 @@ EventType = TraceEvent.Type
 UPSTREAM = (Role.OUTPUT, Role.INPUT)
 DOWNSTREAM = (Role.INPUT, Role.OUTPUT)
 
+# A sale recorded as a business transaction (a TransactionEvent with CBV bizStep retail_selling, as the network
+# records the credit sales it guarantees: provenance.services.sale_record) is part of a batch's record and its EPCIS
+# export, but not a hop of its chain from raw material to shelf. A supplier's own observation of a sale (an
+# ObjectEvent at the till) still is a hop: the chain's last step, "Sold".
+SALE_TRANSACTIONS = frozenset({"retail_selling"})
+
 # A list passed to the database as one JSON parameter: the query text (and the parameter count, which SQLite
 # limits) stays the same however long the lineage is.
 _JSON_LIST_SQL = {
@@ -194,8 +200,9 @@ class Lineage:
     def chain_hops(self) -> list[Hop]:
         """The hops from raw material to shelf: the events of the batch and of everything it was made from.
 
-        Not what was made from the batch, and not the side branches of a shared lot: a transformation counts only
-        when it made something of this chain (its outputs, or those of another event with its transformationID).
+        Not what was made from the batch, not the side branches of a shared lot (a transformation counts only when
+        it made something of this chain: its outputs, or those of another event with its transformationID), and not
+        the transactions of its sales (SALE_TRANSACTIONS).
         """
         mine = self.upstream | {self.identifier}
         making = {
@@ -213,6 +220,7 @@ class Lineage:
             if (hop.event.transformation_id or hop.event.pk) in making
             or (
                 hop.event.type != TraceEvent.Type.TRANSFORMATION
+                and not (hop.event.type == TraceEvent.Type.TRANSACTION and hop.biz_step in SALE_TRANSACTIONS)
                 and any(line.identifier in mine for line in self.lines.get(hop.event.pk, ()))
             )
         ]

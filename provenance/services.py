@@ -570,3 +570,108 @@ def simple_events_record(*, events: Sequence[SimpleEvent], submitted_by: User | 
         )
     except epcis.InvalidDocument as invalid:
         raise ValidationError([f"{problem.message} (at {problem.path})" for problem in invalid.problems]) from None
+
+
+# Sales: a sale the network guarantees, recorded in the seller's chain ----------------------------------------------
+
+# CBV 2.0: retail_selling is "a point-of-sale [step] for the purpose of transferring ownership to a customer in
+# exchange for something of value (currency, credit, etc.)", and retail_sold the disposition of what was sold.
+SALE_BIZ_STEP = "retail_selling"
+SALE_DISPOSITION = "retail_sold"
+SALE_NAMESPACE = uuid.UUID("0b6f3c52-8a47-5d1e-b2f4-6c9e1a7d3f80")
+
+
+@dataclass(frozen=True)
+class Guarantor:
+    """Who answers for a sale if what was sold is not as promised: a URI naming them, their name, and the account
+    their guarantee is paid from."""
+
+    party: str
+    name: str
+    fund: str = ""
+
+
+def _sale_event_id(biz_transaction: str) -> str:
+    """The eventID of the sale of a business transaction: the same transaction, the same event."""
+    return f"urn:uuid:{uuid.uuid5(SALE_NAMESPACE, f'sale/{biz_transaction}')}"
+
+
+def _sale_event(
+    *,
+    supplier: Supplier,
+    lines: Sequence[tuple[str, int | Decimal]],
+    biz_transaction: str,
+    when: datetime,
+    buyer: str,
+    guarantor: Guarantor,
+    supplier_url: str,
+) -> dict[str, Any]:
+    """The EPCIS 2.0 TransactionEvent of a guaranteed sale (see sale_record)."""
+    if when.tzinfo is None:
+        raise ValidationError({"when": "Give the time with its offset from UTC."})
+    if not lines:
+        raise ValidationError({"lines": "A sale sells something."})
+    seller = f"https://id.gs1.org/417/{supplier.gln}" if supplier.gln else supplier_url
+    if not seller:
+        raise ValidationError({"supplier_url": "A supplier without a GLN is named by its public URL."})
+    local = timezone.localtime(when)
+    guarantee: dict[str, str] = {
+        f"{simple_events.EXTENSION_PREFIX}:party": guarantor.party,
+        f"{simple_events.EXTENSION_PREFIX}:name": guarantor.name,
+    }
+    if guarantor.fund:
+        guarantee[f"{simple_events.EXTENSION_PREFIX}:guaranteeFund"] = guarantor.fund
+    return {
+        "type": "TransactionEvent",
+        "eventID": _sale_event_id(biz_transaction),
+        "eventTime": local.isoformat(),
+        "eventTimeZoneOffset": epcis.format_offset(local),
+        "action": "ADD",
+        "bizStep": SALE_BIZ_STEP,
+        "disposition": SALE_DISPOSITION,
+        "bizTransactionList": [{"type": "po", "bizTransaction": biz_transaction}],
+        # A count of units: no uom (EPCIS: a quantity without uom counts instances of the class).
+        "quantityList": [
+            {"epcClass": identifier, "quantity": int(quantity) if quantity == int(quantity) else float(quantity)}
+            for identifier, quantity in lines
+        ],
+        "sourceList": [{"type": "owning_party", "source": seller}],
+        "destinationList": [{"type": "owning_party", "destination": buyer}],
+        f"{simple_events.EXTENSION_PREFIX}:guarantor": guarantee,
+    }
+
+
+@transaction.atomic
+def sale_record(
+    *,
+    supplier: Supplier,
+    lines: Sequence[tuple[str, int | Decimal]],
+    biz_transaction: str,
+    when: datetime,
+    buyer: str,
+    guarantor: Guarantor,
+    supplier_url: str = "",
+) -> TraceEvent:
+    """Record a sale in the supplier's chain as an EPCIS TransactionEvent (ADD, retail_selling, retail_sold) naming
+    a guarantor: `lines` are (a batch's class identifier, units sold), `biz_transaction` the URI of the sale (its
+    eventID is derived from it, so recording it again returns the first event), `buyer` a URI that names the buyer
+    without identifying them, `supplier_url` the supplier's public URL (its GLN names it when it has one)."""
+    event_id = _sale_event_id(biz_transaction)
+    stored = TraceEvent.objects.filter(event_id=event_id).first()
+    if stored is not None:
+        return stored
+    event = _sale_event(
+        supplier=supplier,
+        lines=lines,
+        biz_transaction=biz_transaction,
+        when=when,
+        buyer=buyer,
+        guarantor=guarantor,
+        supplier_url=supplier_url,
+    )
+    capture_document(
+        supplier=supplier,
+        submitted_by=None,
+        document=epcis.epcis_document([event], context=[simple_events.CONTEXT]),
+    )
+    return TraceEvent.objects.get(event_id=event_id)

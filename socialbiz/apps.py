@@ -40,6 +40,8 @@ class SocialbizConfig(AppConfig):
         from products import services as catalog
         from purchases import facilities
         from purchases import selectors as purchases
+        from purchases import services as orders
+        from socialbiz import credit_sales
 
         # Every new supplier gets a credit account; a suspended one's unpaid orders give the buyers' credits back.
         if _open_credit_account not in catalog.supplier_registered:
@@ -55,6 +57,9 @@ class SocialbizConfig(AppConfig):
         # Pick-up points and the places deliveries leave from are the supplier's facilities, kept in provenance.
         if _facilities not in facilities.lookups:
             facilities.lookups.append(_facilities)
+        # A sale paid in credits is recorded in the supplier's chain, with the network as its guarantor.
+        if credit_sales.credit_sale_record not in orders.credit_sale_recorders:
+            orders.credit_sale_recorders.append(credit_sales.credit_sale_record)
 
 
 class DashboardAdminConfig(admin_apps.AdminConfig):

@@ -15,7 +15,10 @@ from provenance import epcis
 from provenance.lineage import Hop, Lineage, batch_lineage
 from provenance.models import Evidence
 from provenance.selectors import chains_status, evidence_for_declarations, evidence_for_events
-from storefront import diagram
+from purchases import selectors as purchases
+from purchases.models import Means, PriceSplit
+from purchases.selectors import BuyBox, Price
+from storefront import diagram, price_split
 
 # A canonical identifier (lineage's form) of a GTIN, with its lot if it has one.
 GTIN_LOT = re.compile(r"^https://id\.gs1\.org/01/(\d{14})(?:/10/([^/]+))?")
@@ -87,6 +90,17 @@ class BatchTrace:
 
 
 @dataclass(frozen=True)
+class MoneySplit:
+    """Where the money goes, as the supplier declares it: the shares, their drawing, and their evidence level like
+    every other claim on the page (expired once past its date)."""
+
+    split: PriceSplit
+    drawing: price_split.SplitDrawing
+    level: str
+    level_label: str
+
+
+@dataclass(frozen=True)
 class BatchPage:
     """Everything else the batch page shows: the template's context around the trace section."""
 
@@ -102,6 +116,11 @@ class BatchPage:
     benefits: list[tuple[Declaration, list[Certificate]]]
     fit: list[tuple[str, str]]
     certificates: list[Certificate]
+    buy: BuyBox
+    cash_price: Price | None
+    credit_price: Price | None
+    checkout_url: str
+    money_split: MoneySplit | None
 
     def as_context(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -253,6 +272,7 @@ def batch_page(*, batch: Batch, origin: str, steps: list[tuple[int, int]]) -> Ba
         json_ld["gtin14"] = product.gtin
     if image_url:
         json_ld["image"] = image_url
+    buy = purchases.buy_box(batch)
     return BatchPage(
         batch=batch,
         product=product,
@@ -271,4 +291,21 @@ def batch_page(*, batch: Batch, origin: str, steps: list[tuple[int, int]]) -> Ba
             ("End of life", product.end_of_life),
         ],
         certificates=certificates,
+        buy=buy,
+        cash_price=buy.price(Means.CASH),
+        credit_price=buy.price(Means.CREDITS),
+        checkout_url=reverse("purchases:checkout", kwargs={"batch_id": batch.pk}),
+        money_split=_money_split(buy.price_split, supplier_name=supplier.legal_name),
+    )
+
+
+def _money_split(split: PriceSplit | None, *, supplier_name: str) -> MoneySplit | None:
+    if split is None:
+        return None
+    level = split.effective_evidence_level()
+    return MoneySplit(
+        split=split,
+        drawing=price_split.split_drawing(split, supplier_name=supplier_name),
+        level=level,
+        level_label=Declaration.EvidenceLevel(level).label,
     )

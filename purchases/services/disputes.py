@@ -187,7 +187,7 @@ def _recover(dispute: Dispute, *, supplier_account: Account, actor: Any) -> int:
         reason=f"Network guarantee: claimed back for order #{dispute.order_id}",
         key=f"order-{dispute.order_id}-recovery-{dispute.recovered}",
         actor=actor,
-        system="" if actor is not None else SYSTEM,
+        system="" if getattr(actor, "is_authenticated", False) else SYSTEM,  # the beat's claims have no person
     )
     Recovery.objects.create(dispute=dispute, transfer=moved.transfer, amount=amount)
     dispute.recovered += amount

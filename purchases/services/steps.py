@@ -199,7 +199,12 @@ def order_deliver(*, order: Order, actor: Any, now: datetime | None = None) -> O
     now = now or timezone.now()
     locked = _locked(order)
     role = _require(locked, actor, Role.BUYER, Role.SUPPLIER, Role.OPERATOR)
-    if locked.state == State.DELIVERED and role == Role.BUYER and locked.paid_at is None:
+    if (
+        locked.state == State.DELIVERED
+        and role == Role.BUYER
+        and locked.payment == Means.CREDITS
+        and not locked.paid_at
+    ):
         _post(locked, actor=actor, now=now)
         _event(
             locked, action="confirm_receipt", to_state=State.DELIVERED, actor=actor, role=role, before=State.DELIVERED
@@ -241,6 +246,7 @@ def _post(order: Order, *, actor: Any, now: datetime) -> None:
     order.paid_at = now
     order.save(update_fields=["paid_at", "updated_at"])
     outbox.enqueue("purchases.tasks.credit_sale_record", order.pk)
+    pages.changed([("batch", batch_id) for batch_id in order.lines.values_list("batch_id", flat=True)])
 
 
 def _void(order: Order, *, actor: Any, reason: str) -> None:

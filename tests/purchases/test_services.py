@@ -318,6 +318,16 @@ def test_the_supplier_hands_over_and_credits_wait_for_the_buyer_or_the_window(s,
     assert_purchases_consistent()
 
 
+def test_a_cash_order_is_received_once(s):
+    shopper = buyer(credits=0)
+    placed = order(s, shopper, payment=Means.CASH)
+    services.order_ready(order=placed, actor=s.owner)
+    services.order_deliver(order=placed, actor=shopper)
+    with _Refused("wrong_state"):
+        services.order_deliver(order=placed, actor=shopper)
+    assert [e.action for e in placed.events.all()] == ["place", "ready", "deliver"]
+
+
 def test_credits_are_paid_when_the_confirmation_window_ends(s, who):
     placed = order(s, who)
     services.order_ready(order=placed, actor=s.owner)

@@ -1,5 +1,8 @@
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.models import User
@@ -7,6 +10,20 @@ from network_credits import demo as credits_demo
 from products import demo as catalog_demo
 from products.models import Supplier
 from provenance import demo as chains_demo
+from purchases import demo as shop_demo
+
+
+@contextlib.contextmanager
+def demo_mail_kept_in_memory() -> Iterator[None]:
+    """The demo orders' e-mails (a few hundred, to the demo's example addresses) go to Django's in-memory mailbox
+    instead of the embedded mode's console, where they would bury the banner; each is still recorded as a
+    Notification. In production mode the workers send them later, with their own settings."""
+    backend = settings.EMAIL_BACKEND
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    try:
+        yield
+    finally:
+        settings.EMAIL_BACKEND = backend
 
 
 class Command(BaseCommand):
@@ -26,6 +43,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Demo data: {summary}."))
             self.stdout.write(self.style.SUCCESS(f"Demo supply chains: {chains_demo.seed()}."))
             self.stdout.write(self.style.SUCCESS(f"Demo credits: {self.seed_credits()}."))
+            with demo_mail_kept_in_memory():
+                self.stdout.write(self.style.SUCCESS(f"Demo orders: {shop_demo.seed()}."))
         self.stdout.write(self.banner(url.rstrip("/")))
 
     def seed_credits(self) -> object:
