@@ -11,6 +11,7 @@ from network_credits import api as credits_api
 from products import api as products_api
 from provenance import api_resources as provenance_api
 from provenance import lineage_api
+from purchases import api as purchases_api
 
 router = DefaultRouter()
 router.register("suppliers", products_api.SupplierViewSet, basename="supplier")
@@ -22,6 +23,7 @@ router.register("evidence", provenance_api.EvidenceViewSet, basename="evidence")
 router.register("credits/accounts", credits_api.AccountViewSet, basename="credit-account")
 router.register("credits/transfers", credits_api.TransferViewSet, basename="credit-transfer")
 router.register("credits/adjustments", credits_api.AdjustmentViewSet, basename="credit-adjustment")
+router.register("orders", purchases_api.OrderViewSet, basename="order")
 
 app_name = "api"
 

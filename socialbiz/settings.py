@@ -293,6 +293,11 @@ SPECTACULAR_SETTINGS = {
         "AccountKindEnum": "network_credits.models.Account.Kind",
         "AccountStatusEnum": "network_credits.models.Account.Status",
         "TransferKindEnum": "network_credits.models.Transfer.Kind",
+        # Orders: a state, a means or a cash method is named once, however many fields carry it.
+        "OrderStateEnum": "purchases.models.Order.State",
+        "DisputeStateEnum": "purchases.models.Dispute.State",
+        "MeansEnum": "purchases.models.Means",
+        "CashMethodEnum": "purchases.models.Order.CashMethod",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
