@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from purchases import money, services
 from purchases.admin.forms import DisputeAnswerForm, DisputeDecisionForm
 from purchases.admin.scoped import PurchasesAdmin, ReadOnlyInline
+from purchases.admin.wording import when
 from purchases.models import Dispute, Means, Recovery
 
 UNDECIDED = (Dispute.State.OPEN, Dispute.State.ANSWERED)
@@ -68,18 +69,18 @@ def guarantee_text(dispute: Dispute) -> str:
 @admin.register(Dispute)
 class DisputeAdmin(PurchasesAdmin):
     supplier_path = "order__supplier"
-    list_display = ["order_number", "reason", "state", "opened_at", "refunded_credits", "outstanding_credits"]
+    list_display = ["order_number", "reason", "state", "opened", "refunded_credits", "outstanding_credits"]
     list_filter = ["state", "reason"]
     list_select_related = ["order__supplier", "order__buyer"]
     search_fields = ["order__buyer__email", "description"]
     inlines = [RecoveryInline]
     problem = (
         "The problem",
-        {"fields": ["order_link", "buyer", "paid_in", "complaint", "opened_at", "description", "evidence"]},
+        {"fields": ["order_link", "buyer", "paid_in", "complaint", "opened", "description", "evidence"]},
     )
     shown = [
-        "order_link", "buyer", "paid_in", "complaint", "opened_at", "description", "evidence", "supplier_response",
-        "responded_at", "state", "decision_reason", "decided_at", "guarantee", "refunded_credits",
+        "order_link", "buyer", "paid_in", "complaint", "opened", "description", "evidence", "supplier_response",
+        "responded", "state", "decision_reason", "decided", "guarantee", "refunded_credits",
         "recovered_credits", "outstanding_credits", "refund",
     ]  # fmt: skip
 
@@ -107,6 +108,18 @@ class DisputeAdmin(PurchasesAdmin):
     @admin.display(description="reason")
     def complaint(self, obj: Dispute) -> str:
         return obj.get_reason_display()  # by another name: "reason" is the decision's written reasons
+
+    @admin.display(description="opened", ordering="opened_at")
+    def opened(self, obj: Dispute) -> str:
+        return when(obj.opened_at)
+
+    @admin.display(description="answered")
+    def responded(self, obj: Dispute) -> str:
+        return when(obj.responded_at)
+
+    @admin.display(description="decided")
+    def decided(self, obj: Dispute) -> str:
+        return when(obj.decided_at)
 
     @admin.display(description="evidence")
     def evidence(self, obj: Dispute) -> str:
@@ -139,6 +152,10 @@ class DisputeAdmin(PurchasesAdmin):
             reverse("admin:network_credits_transfer_change", args=[obj.guarantee_refund_id]),
             obj.guarantee_refund_id,
         )
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # What was claimed back, once the guarantee fund has refunded something.
+        return super().get_inline_instances(request, obj) if obj is not None and obj.refunded else []
 
     def get_list_display(self, request: HttpRequest) -> Any:
         access = self.access(request)
@@ -174,8 +191,8 @@ class DisputeAdmin(PurchasesAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         writes = self._writes(request, obj)
-        answer = ["response"] if writes == "answer" else ["supplier_response", "responded_at"]
-        decision = ["state", "decision_reason", "decided_at"]
+        answer = ["response"] if writes == "answer" else ["supplier_response", "responded"]
+        decision = ["state", "decision_reason", "decided"]
         if writes == "decision":
             decision = ["state", "decision", "reason"]
         guarantee = ["guarantee"]

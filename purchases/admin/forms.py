@@ -89,7 +89,11 @@ class OfferForm(MoneyForm):
 
     product = forms.ModelChoiceField(queryset=Product.objects.none(), label="Product")
     batch = BatchChoiceField(
-        queryset=Batch.objects.none(), required=False, label="Batch", help_text="Leave empty to offer every batch."
+        queryset=Batch.objects.none(),
+        required=False,
+        empty_label="Every batch",
+        label="Batch",
+        help_text="One batch of its own price, or every batch of the product.",
     )
 
     price = AmountField(label="Price in hard currency", help_text="In the currency's main unit, like 4.50.")
@@ -209,7 +213,7 @@ class DisputeAnswerForm(forms.ModelForm):
 
     class Meta:
         model = Dispute
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -235,7 +239,7 @@ class DisputeDecisionForm(forms.ModelForm):
 
     class Meta:
         model = Dispute
-        fields = []
+        fields: list[str] = []
 
 
 class PickListForm(forms.Form):

@@ -22,83 +22,29 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import dateformat, timezone
-from django.utils.html import format_html
 
 from network_credits.models import Hold
 from products.models import Supplier
-from purchases import facilities, money, selectors, services
+from purchases import facilities, selectors, services
 from purchases.admin.forms import CancelForm, CashReceiptForm
-from purchases.admin.scoped import PurchasesAdmin, ReadOnlyInline
-from purchases.models import CashPayment, Dispute, Means, Method, Order, OrderEvent, OrderLine
+from purchases.admin.order_inlines import CashPaymentInline, DisputeInline, OrderEventInline, OrderLineInline
+from purchases.admin.scoped import PurchasesAdmin
+from purchases.admin.wording import day_text, settlement_text, when, where_text
+from purchases.models import Means, Method, Order, OrderLine
 
 State = Order.State
-
-# How the timeline names each step (OrderEvent.action).
-STEP_NAMES = {
-    "place": "Placed",
-    "confirm": "Confirmed",
-    "dispatch": "Dispatched",
-    "ready": "Ready for pick-up",
-    "deliver": "Handed over",
-    "confirm_receipt": "Receipt confirmed by the buyer",
-    "auto_confirm": "Paid after the confirmation window",
-    "paid": "Payment received",
-    "cancel": "Cancelled",
-    "reschedule": "Rescheduled",
-    "dispute": "Problem reported",
-    "answer": "Supplier answered",
-    "upheld": "Dispute upheld",
-    "rejected": "Dispute rejected",
-    "close": "Closed",
-}
 
 # What the order waits for, by state (the panel above an order's details).
 NEXT = {
     State.PLACED: "Waiting for you to confirm it.",
-    State.CONFIRMED: "Confirmed: get it ready and hand it over.",
-    State.READY: "Ready for pick-up: mark it handed over when the buyer collects it.",
+    State.CONFIRMED: "Get it ready and hand it over.",
+    State.READY: "Mark it handed over when the buyer collects it.",
     State.DISPATCHED: "On its way: mark it delivered when it arrives.",
-    State.DELIVERED: "Delivered.",
-    State.CLOSED: "Closed: nothing more to do.",
-    State.CANCELLED: "Cancelled: nothing more to do.",
+    State.DELIVERED: "Handed over.",
+    State.CLOSED: "Nothing more to do.",
+    State.CANCELLED: "Nothing more to do.",
     State.DISPUTED: "The buyer reported a problem: answer it on the dispute's page.",
 }
-
-
-def when(moment: Any) -> str:
-    """A moment as the dashboard writes it, in the platform's time zone: Sat 6 Dec 2026, 13:00."""
-    return dateformat.format(timezone.localtime(moment), "D j M Y, H:i") if moment else "—"
-
-
-def day_text(order: Order) -> str:
-    return dateformat.format(order.scheduled_for, "D j M Y") if order.scheduled_for else "as soon as possible"
-
-
-def where_text(order: Order) -> str:
-    if order.fulfilment == Method.PICKUP:
-        place = ", ".join(part for part in (order.place_name, order.place_address) if part)
-        return f"Pick-up at {place}"
-    return f"Delivery to {order.delivery_address()}"
-
-
-def settlement_text(order: Order) -> str:
-    """Where the order's money stands."""
-    if order.payment == Means.CASH:
-        if order.paid_at:
-            return f"{order.total_text()} received on {when(order.paid_at)}."
-        if order.state == State.CANCELLED:
-            return "Not paid."
-        return f"{order.total_text()} to collect ({order.get_cash_method_display().lower()})."
-    if order.paid_at:
-        return f"{order.total_text()} paid to you on {when(order.paid_at)}. Guaranteed by the network."
-    hold = order.hold
-    if hold is not None and hold.state == Hold.State.PENDING:
-        payday = f", or on {when(order.confirm_by)}" if order.confirm_by else ""
-        return (
-            f"{order.total_text()} reserved from the buyer's credits: paid to you when they confirm receipt"
-            f"{payday}. Guaranteed by the network."
-        )
-    return f"{order.total_text()} in credits, returned to the buyer."
 
 
 # The steps an order's buttons take ------------------------------------------------------------------------------------
@@ -134,7 +80,12 @@ STEPS = {
             "ready", "Ready for pick-up", "is ready for pick-up", lambda o, a, d: services.order_ready(order=o, actor=a)
         ),
         Step("dispatch", "Dispatched", "is on its way", lambda o, a, d: services.order_dispatch(order=o, actor=a)),
-        Step("deliver", "Handed over", "is handed over", lambda o, a, d: services.order_deliver(order=o, actor=a)),
+        Step(
+            "deliver",
+            "Handed over to the buyer",
+            "is handed over",
+            lambda o, a, d: services.order_deliver(order=o, actor=a),
+        ),
         Step("cash", "Record the payment", "is recorded as paid", _cash),
         Step("cancel", "Cancel the order", "is cancelled", _cancel),
     ]
@@ -197,94 +148,6 @@ class DayFilter(admin.SimpleListFilter):
             raise IncorrectLookupParameters(f"{value} is not a day.") from None
 
 
-class OrderLineInline(ReadOnlyInline, admin.TabularInline):
-    model = OrderLine
-    verbose_name = "line"
-    fields = ["product", "lot", "quantity", "unit_price", "amount"]
-    readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet[OrderLine]:
-        return super().get_queryset(request).select_related("batch__product", "order")
-
-    @admin.display(description="product")
-    def product(self, obj: OrderLine) -> str:
-        return obj.batch.product.name
-
-    @admin.display(description="lot")
-    def lot(self, obj: OrderLine) -> str:
-        return obj.batch.lot
-
-    @admin.display(description="unit price")
-    def unit_price(self, obj: OrderLine) -> str:
-        return obj.order.amount_text(obj.unit_price)
-
-    @admin.display(description="amount")
-    def amount(self, obj: OrderLine) -> str:
-        return obj.order.amount_text(obj.line_total)
-
-
-class CashPaymentInline(ReadOnlyInline, admin.StackedInline):
-    model = CashPayment
-    verbose_name = "payment received"
-    fields = ["method", "provider", "reference", "amount_received", "received_at", "recorded_by_email"]
-    readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet[CashPayment]:
-        return super().get_queryset(request).select_related("recorded_by")
-
-    @admin.display(description="amount")
-    def amount_received(self, obj: CashPayment) -> str:
-        return money.text(obj.amount, currency=obj.currency)
-
-    @admin.display(description="recorded by")
-    def recorded_by_email(self, obj: CashPayment) -> str:
-        return obj.recorded_by.email if obj.recorded_by else "—"
-
-
-class DisputeInline(ReadOnlyInline, admin.StackedInline):
-    model = Dispute
-    verbose_name = "dispute"
-    fields = ["reason", "state", "opened_at", "description", "open_it"]
-    readonly_fields = fields
-
-    @admin.display(description="")
-    def open_it(self, obj: Dispute) -> str:
-        url = reverse("admin:purchases_dispute_change", args=[obj.pk])
-        return format_html('<a href="{}">Open the dispute: answers, decision and refunds</a>', url)
-
-
-class OrderEventInline(ReadOnlyInline, admin.TabularInline):
-    """The order's timeline: every step, who took it and when (append-only)."""
-
-    model = OrderEvent
-    verbose_name = "step"
-    verbose_name_plural = "timeline"
-    fields = ["at", "step", "states", "who", "note"]
-    readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet[OrderEvent]:
-        return super().get_queryset(request).select_related("actor")
-
-    @admin.display(description="step")
-    def step(self, obj: OrderEvent) -> str:
-        return STEP_NAMES.get(obj.action, obj.action.replace("_", " "))
-
-    @admin.display(description="state")
-    def states(self, obj: OrderEvent) -> str:
-        labels = dict(State.choices)
-        after = labels.get(obj.to_state, obj.to_state)
-        if not obj.from_state or obj.from_state == obj.to_state:
-            return after
-        return f"{labels.get(obj.from_state, obj.from_state)} → {after}"
-
-    @admin.display(description="by")
-    def who(self, obj: OrderEvent) -> str:
-        # The network's operators act for the network: their names are the network's business.
-        if obj.role in (OrderEvent.Role.BUYER, OrderEvent.Role.SUPPLIER) and obj.actor is not None:
-            return f"{obj.get_role_display()} ({obj.actor.email})"
-        return obj.get_role_display()
-
-
 @admin.register(Order)
 class OrderAdmin(PurchasesAdmin):
     list_display = [
@@ -306,12 +169,9 @@ class OrderAdmin(PurchasesAdmin):
     view_on_site = False
     inlines = [OrderLineInline, CashPaymentInline, DisputeInline, OrderEventInline]
     fieldsets = [
-        (None, {"fields": ["number", "state", "supplier", "buyer_email", "placed_at"]}),
+        (None, {"fields": ["state", "supplier", "buyer_email", "placed"]}),
         ("Payment", {"fields": ["payment_means", ("subtotal_text", "fee_text", "total_shown"), "settlement"]}),
-        (
-            "Hand-over",
-            {"fields": ["where", "day", "changeable_until", "hand_over_by", "confirm_by", "delivered_at"]},
-        ),
+        ("Hand-over", {"fields": ["where", "day", "changeable", "hand_over_by", "settles", "delivered"]}),
     ]
 
     # Columns and fields
@@ -340,7 +200,7 @@ class OrderAdmin(PurchasesAdmin):
     def payment_means(self, obj: Order) -> str:
         if obj.payment == Means.CREDITS:
             return "Network credits: guaranteed by the network"
-        return f"{obj.currency}: {obj.get_cash_method_display()}"
+        return f"{obj.get_cash_method_display()}, in {obj.currency}"
 
     @admin.display(description="payment", ordering="paid_at")
     def payment_status(self, obj: Order) -> str:
@@ -368,8 +228,43 @@ class OrderAdmin(PurchasesAdmin):
     def hand_over_by(self, obj: Order) -> str:
         return when(obj.dispatch_by)
 
+    @admin.display(description="placed", ordering="placed_at")
+    def placed(self, obj: Order) -> str:
+        return when(obj.placed_at)
+
+    @admin.display(description="the buyer may change or cancel until")
+    def changeable(self, obj: Order) -> str:
+        return when(obj.changeable_until)
+
+    @admin.display(description="credits paid to you by")
+    def settles(self, obj: Order) -> str:
+        if obj.paid_at:
+            return f"paid on {when(obj.paid_at)}"
+        if obj.confirm_by:
+            return f"{when(obj.confirm_by)}, unless the buyer confirms receipt sooner or reports a problem"
+        return "the confirmation window starts when you hand it over"
+
+    @admin.display(description="delivered")
+    def delivered(self, obj: Order) -> str:
+        return when(obj.delivered_at)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.payment == Means.CREDITS:
+            return self.fieldsets
+        hand_over = [name for name in self.fieldsets[2][1]["fields"] if name != "settles"]  # credits only
+        return [*self.fieldsets[:2], ("Hand-over", {"fields": hand_over})]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [name for _, options in self.fieldsets for row in options["fields"] for name in _names(row)]
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # A receipt and a dispute only when the order has one: no empty boxes on the page.
+        shown = super().get_inline_instances(request, obj)
+        if obj is None or not hasattr(obj, "cash_payment"):
+            shown = [inline for inline in shown if not isinstance(inline, CashPaymentInline)]
+        if obj is None or not hasattr(obj, "dispute"):
+            shown = [inline for inline in shown if not isinstance(inline, DisputeInline)]
+        return shown
 
     def get_list_display(self, request: HttpRequest) -> Any:
         access = self.access(request)
@@ -433,7 +328,21 @@ class OrderAdmin(PurchasesAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[Order]:
-        return super().get_queryset(request).select_related("buyer", "supplier", "hold", "dispute")
+        return super().get_queryset(request).select_related("buyer", "supplier", "hold", "dispute", "cash_payment")
+
+    def _refuse_another_supplier(self, request: HttpRequest) -> None:
+        """A list (or its CSV) filtered by hand to a supplier the person does not work for is not found, rather than
+        an empty list that says the supplier exists."""
+        access = self.access(request)
+        if access.operator:
+            return
+        for name, value in request.GET.items():
+            if name.split("__")[0] == "supplier" and not (value.isdigit() and int(value) in access.readable):
+                raise Http404("No such supplier here.")
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        self._refuse_another_supplier(request)
+        return super().changelist_view(request, extra_context)
 
     # Pages of its own
 
@@ -470,6 +379,7 @@ class OrderAdmin(PurchasesAdmin):
         """The orders of the list as it is filtered, as CSV (purchases.selectors.orders_csv)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        self._refuse_another_supplier(request)
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:

@@ -128,15 +128,16 @@ def fees_text(terms: SalesTerms, means: str) -> str:
     """A supplier's delivery fees in one means, as buyers read them."""
     if not terms.delivers:
         return "does not deliver"
-    if means == Means.CASH:
-        amounts = (terms.delivery_flat, terms.delivery_per_item, terms.delivery_free_above)
+    cash = means == Means.CASH
 
-        def text(value: int) -> str:
-            return money.text(value, currency=terms.currency)
-    else:
-        amounts = (terms.delivery_flat_credits, terms.delivery_per_item_credits, terms.delivery_free_above_credits)
-        text = money.credits
-    flat, per_item, free_above = amounts
+    def text(value: int) -> str:
+        return money.text(value, currency=terms.currency) if cash else money.credits(value)
+
+    flat, per_item, free_above = (
+        (terms.delivery_flat, terms.delivery_per_item, terms.delivery_free_above)
+        if cash
+        else (terms.delivery_flat_credits, terms.delivery_per_item_credits, terms.delivery_free_above_credits)
+    )
     parts = [text(flat)] if flat else []
     if per_item:
         parts.append(f"{text(per_item)} per unit")
@@ -262,8 +263,8 @@ class WindowAdmin(ForSupplierColumn, PurchasesAdmin):
             if window.supplier_id not in places:
                 ids = {w.facility_id for w in windows if w.supplier_id == window.supplier_id}
                 places[window.supplier_id] = facilities.places_of(window.supplier_id, ids)
-            window.days_shown = days[window.pk]  # type: ignore[attr-defined]
-            window.place_shown = places[window.supplier_id].get(window.facility_id)  # type: ignore[attr-defined]
+            window.days_shown = days[window.pk]
+            window.place_shown = places[window.supplier_id].get(window.facility_id)
         changelist.result_list = windows
         return changelist
 
