@@ -6,6 +6,10 @@ class PurchasesConfig(AppConfig):
     verbose_name = "Purchases"
 
     def ready(self) -> None:
-        from purchases import pages
+        from core.dashboard import attention_provider
+        from purchases import attention, pages
 
+        attention_provider(attention.orders_waiting)
+        attention_provider(attention.disputes_to_answer)
+        attention_provider(attention.disputes_to_decide)
         pages.register()

@@ -4,6 +4,7 @@ Times are in the platform's time zone (TIME_ZONE). A day is offered when an acti
 facility, for a pick-up) falls on it, the supplier is not closed, and the window's cut-off is still ahead.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -128,3 +129,20 @@ def slot_for(
     else:
         message = f"No day is offered for {what} at the moment; order for as soon as possible instead."
     raise OrderRefused({"date": message}, code="date_unavailable")
+
+
+def days_by_window(windows: Iterable[Window], *, now: datetime | None = None) -> dict[int, list[date]]:
+    """The days each window offers to an order placed now, soonest first (none for an inactive one): one query for
+    the closures of all their suppliers, whatever the number of windows (the dashboard's list of windows)."""
+    now = now or timezone.now()
+    windows = list(windows)
+    today = timezone.localdate(now)
+    last = today + timedelta(days=settings.PURCHASES_CALENDAR_DAYS)
+    closed: dict[int, set[date]] = {window.supplier_id: set() for window in windows}
+    closures = Closure.objects.filter(supplier_id__in=list(closed), day__range=(today, last))
+    for supplier_id, day in closures.values_list("supplier_id", "day"):
+        closed[supplier_id].add(day)
+    return {
+        window.pk: [day for day, _ in _offered([window], closed[window.supplier_id], now)] if window.active else []
+        for window in windows
+    }

@@ -16,6 +16,14 @@ from purchases.services.checkout import (
 )
 from purchases.services.disputes import dispute_answer, dispute_decide, dispute_open, guarantee_claims_recover
 from purchases.services.jobs import orders_enforce, orders_void_for_supplier
+from purchases.services.shop import (
+    closure_delete,
+    closure_save,
+    offer_save,
+    price_split_save,
+    sales_terms_save,
+    window_save,
+)
 from purchases.services.steps import (
     SYSTEM,
     buyer_may_change,
@@ -39,6 +47,8 @@ __all__ = [
     "buyer_may_change",
     "cash_receive",
     "checkout",
+    "closure_delete",
+    "closure_save",
     "credit_sale_recorders",
     "dispute_answer",
     "dispute_decide",
@@ -46,6 +56,7 @@ __all__ = [
     "guarantee_claims_recover",
     "not_for_sale_reason",
     "offer_for",
+    "offer_save",
     "order_cancel",
     "order_confirm",
     "order_deliver",
@@ -54,5 +65,8 @@ __all__ = [
     "order_reschedule",
     "orders_enforce",
     "orders_void_for_supplier",
+    "price_split_save",
     "role_of",
+    "sales_terms_save",
+    "window_save",
 ]

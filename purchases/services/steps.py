@@ -118,6 +118,7 @@ def _accounts(buyer: Any, supplier: Supplier) -> tuple[Account, Account]:
 
 
 def _locked(order: Order) -> Order:
+    # Only the order's row: PostgreSQL refuses FOR UPDATE across the outer join to a null hold.
     locked = Order.objects.select_for_update(of=("self",)).select_related("supplier", "hold").get(pk=order.pk)
     return locked
 
