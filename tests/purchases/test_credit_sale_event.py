@@ -18,6 +18,7 @@ from purchases import services, tasks
 from purchases.models import Means, Method, Offer
 from purchases.services import Fulfilment, LineIn
 from storefront.selectors import batch_trace
+from tests.core.conftest import celery_eager
 from tests.products.factories import BatchFactory, public_product
 from tests.provenance.factories import COCOA_GTIN, epcis_document, event, gln, quantity, transformation
 from tests.purchases.factories import buyer, next_weekday, order, shop
@@ -25,6 +26,13 @@ from tests.purchases.factories import buyer, next_weekday, order, shop
 pytestmark = pytest.mark.django_db
 
 SALE = TraceEvent.Type.TRANSACTION
+
+
+@pytest.fixture(autouse=True)
+def _embedded_mode():
+    """The sale is recorded in-process after commit, also where REDIS_URL names a broker."""
+    with celery_eager(True):
+        yield
 
 
 def sales() -> list[TraceEvent]:

@@ -35,9 +35,11 @@ VIEWER = "viewer@cocoa.example"
 
 
 @pytest.fixture(autouse=True)
-def _no_remembered_outage():
+def _embedded_mode():
+    """Work runs in-process after commit (also where REDIS_URL names a broker), with no remembered outage."""
     outbox.broker.reset()
-    yield
+    with celery_eager(True):
+        yield
     outbox.broker.reset()
 
 
