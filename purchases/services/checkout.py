@@ -233,7 +233,10 @@ def _checkout(
     now: datetime,
 ) -> Placed:
     batches = Batch.objects.select_related("product__supplier").in_bulk([line.batch_id for line in lines])
-    missing = [line.batch_id for line in lines if line.batch_id not in batches]
+    # An unpublished product's batch is as unknown as a missing one: its name is not for strangers.
+    missing = [
+        line.batch_id for line in lines if line.batch_id not in batches or not batches[line.batch_id].product.is_public
+    ]
     if missing:
         raise OrderRefused({"lines": f"There is no batch {missing[0]} for sale."}, code="not_found")
     supplier_ids = {batch.product.supplier_id for batch in batches.values()}

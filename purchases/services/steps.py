@@ -350,14 +350,20 @@ def cash_receive(
         received_at=now,
         recorded_by=actor,
     )
+    duplicate = OrderRefused(
+        {"reference": f"{provider or 'This provider'}'s reference {reference} is already recorded."}, code="invalid"
+    )
+    if reference and CashPayment.objects.filter(provider=provider, reference=reference).exists():
+        raise duplicate
     try:
-        payment.full_clean(exclude=["order"])
+        payment.full_clean(exclude=["order"], validate_constraints=False)
+    except ValidationError as error:
+        raise OrderRefused(error.message_dict, code="invalid") from None
+    try:
         with transaction.atomic():
             payment.save()
-    except (ValidationError, IntegrityError):
-        raise OrderRefused(
-            {"reference": f"{provider or 'This provider'}'s reference {reference} is already recorded."}, code="invalid"
-        ) from None
+    except IntegrityError:  # the same reference recorded at the same moment for another order
+        raise duplicate from None
     locked.paid_at = now
     locked.save(update_fields=["paid_at", "updated_at"])
     _event(

@@ -484,6 +484,20 @@ def test_a_card_payment_needs_the_providers_reference_and_never_a_card_number(s)
         services.cash_receive(order=second, actor=s.owner, provider="Stripe", reference="pi_3Nabc123")
 
 
+def test_a_too_long_provider_name_is_refused_as_such(s):
+    placed = order(s, buyer(credits=0), payment=Means.CASH, cash_method="card")
+    with _Refused("invalid") as no:
+        services.cash_receive(order=placed, actor=s.owner, provider="P" * 81, reference="pi_1")
+    assert list(no.error.message_dict) == ["provider"]
+
+
+def test_an_unpublished_products_batch_is_unknown_to_checkout(s, who):
+    catalog.product_unpublish(product=s.batch.product)
+    with _Refused("not_found") as no:
+        order(s, who)
+    assert s.batch.product.name not in no.text
+
+
 def test_a_credits_order_has_no_cash_receipt(s, who):
     with _Refused("wrong_state"):
         services.cash_receive(order=order(s, who), actor=s.owner)
