@@ -3,9 +3,9 @@ the demo shoppers' orders in every state, in cash and in credits.
 
 Runs after the catalog, supply-chain and credits demos (socialbiz's seed_demo): pick-up points are demo facilities
 of each supplier (found through purchases.facilities, which the project plugs into provenance), and the shoppers pay
-with the credits the credits demo gave them. Offers, terms, windows and price splits have no service of their own
-(the dashboard edits them as forms): each is checked with full_clean() and created only when missing, so a change
-made in the dashboard is never undone. Orders go through the services only, each step as its person takes it, with
+with the credits the credits demo gave them. Everything goes through the services: offers, terms, windows and price
+splits as the dashboard saves them, each created only when missing, so that a change made in the dashboard is never
+undone; orders each step as its person takes it, with
 a fixed idempotency key per order; a step already in an order's timeline is not taken again, so running it again
 adds nothing. A step the order can no longer take (the beat cancelled it meanwhile, say) is left out and reported.
 
@@ -21,7 +21,6 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, time, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -308,35 +307,29 @@ class PurchasesDemoSummary:
         return text + (f"; left out: {'; '.join(self.left_out)}" if self.left_out else "")
 
 
-def _created(instance: Any) -> Any:
-    instance.full_clean()
-    instance.save()
-    return instance
-
-
 def _offers(products: Mapping[str, Product], summary: PurchasesDemoSummary) -> None:
     for slug, product in products.items():
         if slug not in PRICES or Offer.objects.filter(product=product, batch__isnull=True).exists():
             continue
         price, currency, credits = PRICES[slug]
-        _created(Offer(product=product, price=price, currency=currency, price_credits=credits))
+        services.offer_save(
+            supplier=product.supplier, product=product, price=price, currency=currency, price_credits=credits
+        )
         summary.offers += 1
 
 
 def _calendar(supplier: Supplier, plan: Calendar, summary: PurchasesDemoSummary) -> int | None:
     """The supplier's terms and windows; the id of its pick-up point, or None when its demo facility is missing."""
     if not SalesTerms.objects.filter(supplier=supplier).exists():
-        _created(
-            SalesTerms(
-                supplier=supplier,
-                currency=plan.currency,
-                delivery_flat=plan.delivery_flat,
-                delivery_flat_credits=plan.delivery_flat_credits,
-                delivery_free_above=plan.free_above,
-                delivery_free_above_credits=plan.free_above_credits,
-                dispatch_hours=plan.dispatch_hours,
-                payment_instructions=plan.payment_instructions,
-            )
+        services.sales_terms_save(
+            supplier=supplier,
+            currency=plan.currency,
+            delivery_flat=plan.delivery_flat,
+            delivery_flat_credits=plan.delivery_flat_credits,
+            delivery_free_above=plan.free_above,
+            delivery_free_above_credits=plan.free_above_credits,
+            dispatch_hours=plan.dispatch_hours,
+            payment_instructions=plan.payment_instructions,
         )
         summary.terms += 1
     place = next((p for p in facilities.places_of(supplier.pk).values() if p.name == plan.place), None)
@@ -344,9 +337,17 @@ def _calendar(supplier: Supplier, plan: Calendar, summary: PurchasesDemoSummary)
         summary.left_out.append(f"{supplier.legal_name}'s calendar ({plan.place} is not among its facilities)")
         return None
     for method, weekday, start, end, cutoff in plan.windows:
-        window = {"supplier": supplier, "method": method, "facility_id": place.id, "weekday": weekday}
-        if not Window.objects.filter(**window, starts_at=time(start)).exists():
-            _created(Window(**window, starts_at=time(start), ends_at=time(end), cutoff_hours=cutoff))
+        where = Window.objects.filter(supplier=supplier, method=method, facility_id=place.id, weekday=weekday)
+        if not where.filter(starts_at=time(start)).exists():
+            services.window_save(
+                supplier=supplier,
+                method=method,
+                facility_id=place.id,
+                weekday=weekday,
+                starts_at=time(start),
+                ends_at=time(end),
+                cutoff_hours=cutoff,
+            )
             summary.windows += 1
     return place.id
 
@@ -356,17 +357,16 @@ def _splits(products: Mapping[str, Product], summary: PurchasesDemoSummary) -> N
         if slug not in SPLITS or PriceSplit.objects.filter(product=product).exists():
             continue
         producers, processing, transport, retail, level, path, note = SPLITS[slug]
-        _created(
-            PriceSplit(
-                product=product,
-                producers=producers,
-                processing=processing,
-                transport=transport,
-                retail=retail,
-                evidence_level=level,
-                evidence_url=f"{EVIDENCE}{path}" if path else "",
-                note=note,
-            )
+        services.price_split_save(
+            supplier=product.supplier,
+            product=product,
+            producers=producers,
+            processing=processing,
+            transport=transport,
+            retail=retail,
+            evidence_level=level,
+            evidence_url=f"{EVIDENCE}{path}" if path else "",
+            note=note,
         )
         summary.price_splits += 1
 
