@@ -68,6 +68,7 @@ class Command(BaseCommand):
             f"  shop            {url}/",
             f"  dashboard       {url}/dashboard/",
             f"  my credits      {url}/credits/",
+            f"  my orders       {url}/orders/",
             f"  health          {url}/healthz",
             "",
             f"Demo logins (password for all: {catalog_demo.DEMO_PASSWORD}):",
