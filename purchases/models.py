@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 
 from network_credits.models import Hold, Transfer
-from products.models import Batch, Declaration, Product, Supplier
+from products.models import Batch, Declaration, Product, Supplier, effective_evidence_level
 from purchases import money
 
 CURRENCY_CODE = RegexValidator(r"^[A-Z]{3}$", "A currency is its three-letter ISO 4217 code, such as EUR.")
@@ -269,8 +269,6 @@ class PriceSplit(models.Model):
         ]
 
     def effective_evidence_level(self) -> str:
-        from products.models import effective_evidence_level
-
         return effective_evidence_level(self.evidence_level, valid_until=self.valid_until)
 
 

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from core.access import Access
-from network_credits.models import Hold
 from products.models import Batch, Supplier
 from purchases import calendar, facilities, money
 from purchases.models import Means, Method, Offer, Order, OrderEvent, OrderLine, PriceSplit, SalesTerms, Stock
@@ -202,15 +201,6 @@ def with_timelines(orders: QuerySet[Order]) -> QuerySet[Order]:
     return orders.prefetch_related(Prefetch("events", queryset=steps, to_attr="timeline_events"))
 
 
-def orders_to_act_on(supplier_ids: Iterable[int]) -> QuerySet[Order]:
-    """Orders waiting for their supplier: to confirm, or to hand over (soonest deadline first)."""
-    return (
-        Order.objects.filter(supplier_id__in=list(supplier_ids), state__in=[Order.State.PLACED, Order.State.CONFIRMED])
-        .select_related("supplier")
-        .order_by("dispatch_by")
-    )
-
-
 @dataclass(frozen=True)
 class PickRow:
     product: str
@@ -298,14 +288,3 @@ def orders_csv(orders: Iterable[Order]) -> str:
             ]
         )
     return out.getvalue()
-
-
-def credit_orders_totals(supplier_id: int) -> dict[str, int]:
-    """Credits held, paid and refunded by the guarantee for a supplier's orders (for its dashboard)."""
-    held = Order.objects.filter(
-        supplier_id=supplier_id, payment=Means.CREDITS, hold__state=Hold.State.PENDING
-    ).aggregate(total=Sum("total"))["total"]
-    paid = Order.objects.filter(supplier_id=supplier_id, payment=Means.CREDITS, paid_at__isnull=False).aggregate(
-        total=Sum("total")
-    )["total"]
-    return {"held": held or 0, "paid": paid or 0}
