@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.access import Access
+from core.spreadsheet import safe_cell
 from network_credits.models import Account, Entry, Hold, Transfer, credits_text  # noqa: F401 — shared
 
 
@@ -171,7 +172,7 @@ def statement_csv(statement: Statement) -> str:
                 entry.created_at.isoformat(),
                 str(entry.transfer_id),
                 entry.transfer.kind,
-                _safe(describe(entry)),
+                safe_cell(describe(entry)),
                 counterparty(entry).number,
                 _decimal_cell(entry.amount),
                 _decimal_cell(-entry.pending if entry.side == Entry.Side.DEBIT else entry.pending),
@@ -197,8 +198,3 @@ def statement_csv(statement: Statement) -> str:
 
 def _decimal_cell(hundredths: int) -> str:
     return credits_text(hundredths, grouped=False)
-
-
-def _safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection): a leading =, +, - or @ is quoted away."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -12,6 +12,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from core.access import Access
+from core.spreadsheet import safe_cell
 from products.models import Batch, Supplier
 from purchases import calendar, facilities, money
 from purchases.models import Means, Method, Offer, Order, OrderEvent, OrderLine, PriceSplit, SalesTerms, Stock
@@ -250,12 +251,6 @@ CSV_HEADER = [
 ]
 
 
-def _cell(value: Any) -> str:
-    # A cell that a spreadsheet would read as a formula is quoted as text (CSV injection).
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def orders_csv(orders: Iterable[Order]) -> str:
     """Orders as CSV for the supplier's own books: amounts in the smallest unit, dates in ISO 8601."""
     out = io.StringIO()
@@ -264,7 +259,7 @@ def orders_csv(orders: Iterable[Order]) -> str:
     for order in orders:
         writer.writerow(
             [
-                _cell(x)
+                safe_cell(x)
                 for x in (
                     order.pk,
                     order.placed_at.isoformat(),
