@@ -349,6 +349,28 @@ PURCHASES_CONFIRM_DAYS = env_int("PURCHASES_CONFIRM_DAYS", 7)
 PURCHASES_DISPUTE_DAYS = env_int("PURCHASES_DISPUTE_DAYS", 30)
 PURCHASES_CALENDAR_DAYS = env_int("PURCHASES_CALENDAR_DAYS", 28)
 
+# Reviews' abuse limits (reviews/limits.py): how many of each kind of write one person, and one network address, may
+# make in a minute, an hour or a day ("10/hour,30/day"). A review's edits count with reviews. Counted from the rows
+# themselves, so they hold on every process and while Redis is down.
+REVIEWS_RATE_LIMITS = {
+    "review": {
+        "user": env("REVIEWS_LIMIT_REVIEWS_USER", "10/hour,30/day"),
+        "address": env("REVIEWS_LIMIT_REVIEWS_ADDRESS", "30/hour"),
+    },
+    "flag": {
+        "user": env("REVIEWS_LIMIT_FLAGS_USER", "20/hour,50/day"),
+        "address": env("REVIEWS_LIMIT_FLAGS_ADDRESS", "60/hour"),
+    },
+    "suggestion": {
+        "user": env("REVIEWS_LIMIT_SUGGESTIONS_USER", "5/hour,20/day"),
+        "address": env("REVIEWS_LIMIT_SUGGESTIONS_ADDRESS", "15/hour"),
+    },
+    "vote": {
+        "user": env("REVIEWS_LIMIT_VOTES_USER", "60/hour,300/day"),
+        "address": env("REVIEWS_LIMIT_VOTES_ADDRESS", "200/hour"),
+    },
+}
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
