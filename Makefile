@@ -51,7 +51,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: $(STAMP)
-	DEBUG=true $(VENV)/bin/mypy */services.py */services/*.py */selectors.py purchases/calendar.py purchases/money.py products/access.py core/*.py core/gs1/*.py
+	DEBUG=true $(VENV)/bin/mypy */services.py */services/*.py */selectors.py purchases/calendar.py purchases/money.py reviews/limits.py products/access.py core/*.py core/gs1/*.py
 
 check: lint typecheck $(NODE_STAMP)
 	$(PY) manage.py makemigrations --check --dry-run

@@ -233,7 +233,7 @@ class Flag(models.Model):
     @property
     def upheld(self) -> bool | None:
         """None while open; otherwise whether the decision went the flag's way (removed or sent back for edit)."""
-        if self.decision_id is None:
+        if self.decision is None:
             return None
         return self.decision.outcome != Decision.Outcome.KEEP
 

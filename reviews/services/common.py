@@ -1,9 +1,24 @@
 """What every write of reviews checks first: who is asking, and that the text they typed is fit to keep."""
 
-from typing import Any
+from typing import Any, TypeVar
+
+from django.db import models
 
 from core.text import clean_text
 from reviews.refusals import ReviewRefused
+
+M = TypeVar("M", bound=models.Model)
+
+
+def as_id(value: Any) -> int | None:
+    """A row id as sent (an int, not a bool), or None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def first_by_id(queryset: models.QuerySet[M], value: Any) -> M | None:
+    """The row of `queryset` with this id, None when there is none or `value` is no id."""
+    pk = as_id(value)
+    return None if pk is None else queryset.filter(pk=pk).first()
 
 
 def require_person(user: Any) -> None:

@@ -18,15 +18,13 @@ from products.access import access_for
 from reviews import limits
 from reviews.models import NOTE_MAX, REASON_MAX, Decision, Flag, Review
 from reviews.refusals import ReviewRefused
-from reviews.services.common import refuse_errors, require_person, text_field
+from reviews.services.common import first_by_id, refuse_errors, require_person, text_field
 
 
 def _review_locked(review_id: Any) -> Review:
-    review = (
-        Review.objects.select_for_update(of=("self",))
-        .select_related("supplier")
-        .filter(pk=review_id if isinstance(review_id, int) and not isinstance(review_id, bool) else None)
-        .first()
+    review = first_by_id(
+        Review.objects.select_for_update(of=("self",)).select_related("supplier"),
+        review_id,
     )
     if review is None:
         raise ReviewRefused("There is no such review.", code="not_found")

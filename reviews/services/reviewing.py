@@ -18,7 +18,7 @@ from purchases.models import Order, OrderLine
 from reviews import limits
 from reviews.models import BODY_MAX, REPLY_MAX, TITLE_MAX, Origin, Reply, ReplyRevision, Review, ReviewRevision
 from reviews.refusals import ReviewRefused
-from reviews.services.common import rating_field, refuse_errors, require_person, text_field
+from reviews.services.common import first_by_id, rating_field, refuse_errors, require_person, text_field
 
 # An order's goods have reached the buyer in these states (a disputed order may be one that never arrived: the
 # delivery time says).
@@ -45,10 +45,9 @@ def _review_text(rating: Any, title: Any, body: Any) -> ReviewText:
 
 def public_batch(batch_id: Any) -> Batch:
     """A batch shoppers can see, with its product and supplier."""
-    batch = (
-        Batch.objects.select_related("product__supplier")
-        .filter(pk=batch_id if isinstance(batch_id, int) and not isinstance(batch_id, bool) else None)
-        .first()
+    batch = first_by_id(
+        Batch.objects.select_related("product__supplier"),
+        batch_id,
     )
     if batch is None or not batch.product.is_public:
         raise ReviewRefused("There is no such batch.", code="not_found")
@@ -56,7 +55,9 @@ def public_batch(batch_id: Any) -> Batch:
 
 
 def _refuse_near_duplicate(author: Any, text: ReviewText, *, other_than: int | None = None) -> None:
-    earlier = Review.objects.filter(author=author).exclude(pk=other_than).order_by("-created_at", "-id")
+    earlier = Review.objects.filter(author=author).order_by("-created_at", "-id")
+    if other_than is not None:
+        earlier = earlier.exclude(pk=other_than)
     texts = [f"{title} {body}" for title, body in earlier.values_list("title", "body")[: limits.COMPARED]]
     if limits.is_near_duplicate(f"{text.title} {text.body}", texts):
         raise ReviewRefused(
@@ -173,11 +174,9 @@ def review_create(
 
 def _own_review(author: Any, review_id: Any) -> Review:
     require_person(author)
-    review = (
-        Review.objects.select_for_update(of=("self",))
-        .select_related("batch__product__supplier")
-        .filter(pk=review_id if isinstance(review_id, int) and not isinstance(review_id, bool) else None)
-        .first()
+    review = first_by_id(
+        Review.objects.select_for_update(of=("self",)).select_related("batch__product__supplier"),
+        review_id,
     )
     if review is None:
         raise ReviewRefused("There is no such review.", code="not_found")
@@ -242,11 +241,9 @@ def may_reply(user: Any, review: Review) -> bool:
 def reply_save(*, author: Any, review_id: int, body: str) -> Reply:
     """Post, or change, the supplier's one public reply to a review; every version is kept."""
     require_person(author)
-    review = (
-        Review.objects.select_for_update(of=("self",))
-        .select_related("supplier")
-        .filter(pk=review_id if isinstance(review_id, int) and not isinstance(review_id, bool) else None)
-        .first()
+    review = first_by_id(
+        Review.objects.select_for_update(of=("self",)).select_related("supplier"),
+        review_id,
     )
     if review is None:
         raise ReviewRefused("There is no such review.", code="not_found")

@@ -18,13 +18,9 @@ from products.models import Product
 from reviews import limits
 from reviews.models import BODY_MAX, TITLE_MAX, StatusChange, Suggestion, Vote
 from reviews.refusals import ReviewRefused
-from reviews.services.common import refuse_errors, require_person, text_field
+from reviews.services.common import as_id, first_by_id, refuse_errors, require_person, text_field
 
 Status = Suggestion.Status
-
-
-def _id(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @transaction.atomic
@@ -33,7 +29,7 @@ def suggestion_create(
 ) -> Suggestion:
     """Propose an improvement to a product; its author's vote comes with it."""
     require_person(author)
-    product = Product.objects.public().select_related("supplier").filter(pk=_id(product_id)).first()
+    product = first_by_id(Product.objects.public().select_related("supplier"), product_id)
     if product is None:
         raise ReviewRefused("There is no such product.", code="not_found")
     errors: dict[str, str] = {}
@@ -67,11 +63,9 @@ def suggestion_create(
 
 
 def _locked(suggestion_id: Any) -> Suggestion:
-    suggestion = (
-        Suggestion.objects.select_for_update(of=("self",))
-        .select_related("supplier", "product")
-        .filter(pk=_id(suggestion_id))
-        .first()
+    suggestion = first_by_id(
+        Suggestion.objects.select_for_update(of=("self",)).select_related("supplier", "product"),
+        suggestion_id,
     )
     if suggestion is None:
         raise ReviewRefused("There is no such suggestion.", code="not_found")
@@ -148,9 +142,9 @@ def suggestion_status_set(
     """Move a suggestion to a status, with a public response; `duplicate` merges it into `duplicate_of_id`. Each
     change is a new entry of its history (the same status again is an update of the response)."""
     require_person(actor)
-    if status == Status.DUPLICATE and _id(duplicate_of_id) is not None:
+    if status == Status.DUPLICATE and as_id(duplicate_of_id) is not None:
         # A merge locks both rows, in id order like every other lock, so that two merges cannot deadlock.
-        ids = [_id(suggestion_id), _id(duplicate_of_id)]
+        ids = [as_id(suggestion_id) or 0, as_id(duplicate_of_id) or 0]
         list(Suggestion.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
     suggestion = _locked(suggestion_id)
     if not may_answer(actor, suggestion):
@@ -163,7 +157,7 @@ def suggestion_status_set(
     if status not in Status.values:
         errors["status"] = "Choose a status: " + ", ".join(Status.values)
     response = text_field(errors, "response", response, label="The response", limit=BODY_MAX)
-    if status == Status.DUPLICATE and _id(duplicate_of_id) is None:
+    if status == Status.DUPLICATE and as_id(duplicate_of_id) is None:
         errors["duplicate_of"] = "Say which suggestion it duplicates."
     refuse_errors(errors)
     if suggestion.status == Status.DUPLICATE:
@@ -172,7 +166,7 @@ def suggestion_status_set(
         )
     into = None
     if status == Status.DUPLICATE:
-        into = _merge_target(suggestion, _id(duplicate_of_id))
+        into = _merge_target(suggestion, as_id(duplicate_of_id))
     now = timezone.now()
     change = StatusChange(
         suggestion=suggestion,
@@ -197,7 +191,7 @@ def suggestion_status_set(
 
 
 def _merge_target(suggestion: Suggestion, target_id: int | None) -> Suggestion:
-    target = Suggestion.objects.filter(pk=target_id).first()  # locked by suggestion_status_set
+    target = first_by_id(Suggestion.objects.all(), target_id)  # locked by suggestion_status_set
     if target is None or target.product_id != suggestion.product_id:
         raise ReviewRefused(
             {"duplicate_of": "A suggestion is a duplicate of another suggestion for the same product."},
