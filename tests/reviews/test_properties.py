@@ -189,8 +189,8 @@ def test_random_sequences_of_reviews_and_suggestions_keep_every_invariant():
     run_state_machine_as_test(
         ReviewMachine,
         settings=settings(
-            max_examples=25,
-            stateful_step_count=25,
+            max_examples=12,
+            stateful_step_count=20,
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow],
