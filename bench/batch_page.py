@@ -732,6 +732,8 @@ def run(
             "CELERY_BROKER_URL": broker_url(mixed_redis, args.broker_db),
             "CACHE_KEY_PREFIX": f"{cache_prefix}-mixed",
             "PAGE_CACHE_SECONDS": str(CACHE_ON_SECONDS),
+            # The shoppers' reviews are a load, not an abuse: 8 shoppers write hundreds in a run.
+            "REVIEWS_LIMIT_REVIEWS_USER": "100000/hour",
         }
         servers.append(Gunicorn("mixed", env=env, workers=args.workers, log_dir=tmp))
         worker = Worker(env=env, log_dir=tmp)
@@ -841,11 +843,15 @@ def run(
             f"p50_mixed_ms={mixed.p50_ms:.1f} p99_mixed_ms={mixed.p99_ms:.1f}"
         )
         placed, cancelled, invariants = busy_network.orders_made("busy")
-        mixed_fields += f" mixed_orders={placed} mixed_cancelled={cancelled} invariants={invariants}"
+        reviewed = busy_network.reviews_made("busy")
+        mixed_fields += (
+            f" mixed_orders={placed} mixed_cancelled={cancelled} mixed_reviews={reviewed} invariants={invariants}"
+        )
         print(
             f"mixed: {reads} reads ({mixed.cache.get('miss', 0) / reads * 100:.1f} % rendered, "
             f"{mixed.cache.get('stale', 0) / reads * 100:.1f} % stale copies) and {writes} writes, "
-            f"{placed} of them checkouts and {cancelled} cancellations (stock and ledger: {invariants})"
+            f"{placed} of them checkouts, {cancelled} cancellations, the rest captures, edits and reviews "
+            f"({reviewed} reviews written; stock and ledger: {invariants})"
         )
     for label, ratio, goal in goals:
         verdict = "" if goal is None else ": met" if ratio >= goal else f": MISSED by {(1 - ratio / goal) * 100:.0f} %"

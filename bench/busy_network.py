@@ -14,7 +14,8 @@ spread over all suppliers and batches. Both go through the services, as the dash
 its shoppers credits; `write(tag, readers=…)` then also makes orders on the network being read: a checkout of a unit
 of one of its batches — spread over them as the reads are (`reading_order`, `zipf_weights`): popular pages sell
 more — or the buyer's cancellation of an open order, so that stock comes back. Each changes the batch's available
-units, which its page shows.
+units, which its page shows. One in four of those shoppers' writes is a review instead (a new one of a batch they
+have not reviewed, or an edit of one they have), which changes the pages of every batch of its product.
 """
 
 import random
@@ -26,7 +27,8 @@ from functools import cache
 
 ROLES = ("grower", "processor", "maker")
 SHOPPERS = 8
-ORDER_SHARE = 1 / 3  # of the writes: checkouts and cancellations on the pages being read
+ORDER_SHARE = 1 / 3  # of the writes: checkouts, cancellations and reviews on the pages being read
+REVIEW_SHARE = 1 / 4  # of those: reviews and their edits
 READING_SEED = 9  # the reads' ranking of pages (bench/batch_page.py's mixed_paths) and the orders' use the same one
 
 
@@ -263,6 +265,31 @@ def _order_write(tag: str, rng: random.Random, name: str) -> str:
     return "checkout"
 
 
+def _review_write(tag: str, rng: random.Random, name: str) -> str:
+    """A shopper reviews a batch of network `name` (spread over them as the reads are), or edits their review of it;
+    a refusal (an abuse limit) is an answer, not an error."""
+    from accounts.models import User
+    from reviews import services
+    from reviews.models import Review
+
+    ranked, weights, _ = _read_batches(name)
+    batch_id = rng.choices(ranked, weights=weights)[0]
+    shopper = User.objects.get(email=_shopper_email(name, rng.randrange(SHOPPERS)))
+    words = " ".join(f"{rng.choice(['smooth', 'bitter', 'fresh', 'late', 'fair', 'dry'])}{rng.randrange(10**6)}"
+                     for _ in range(8))  # fmt: skip
+    existing = Review.objects.filter(author=shopper, batch_id=batch_id).values_list("pk", flat=True).first()
+    try:
+        if existing:
+            services.review_edit(author=shopper, review_id=existing, rating=rng.randint(1, 5), body=f"Edited: {words}")
+            return "review-edit"
+        services.review_create(
+            author=shopper, batch_id=batch_id, rating=rng.randint(1, 5), title=f"Bench review {tag}", body=words
+        )
+    except services.ReviewRefused:
+        return "review-refused"
+    return "review"
+
+
 def orders_made(name: str = "busy") -> tuple[int, int, str]:
     """(orders placed, orders cancelled) by network `name`'s shoppers, and whether stock and ledger add up after them:
     each batch's held units are what its orders not cancelled hold, within its quantity; the balances sum to zero
@@ -288,6 +315,13 @@ def orders_made(name: str = "busy") -> tuple[int, int, str]:
         for account in Account.objects.all()
     )
     return orders.count(), orders.filter(state=Order.State.CANCELLED).count(), "ok" if adds_up else "broken"
+
+
+def reviews_made(name: str = "busy") -> int:
+    """How many reviews network `name`'s shoppers have written."""
+    from reviews.models import Review
+
+    return Review.objects.filter(author__email__in=[_shopper_email(name, n) for n in range(SHOPPERS)]).count()
 
 
 @cache
@@ -317,6 +351,8 @@ def write(tag: str, *, name: str = "writers", readers: str = "busy") -> str:
 
     rng = random.Random(zlib.crc32(tag.encode()))
     if rng.random() < ORDER_SHARE:
+        if rng.random() < REVIEW_SHARE:
+            return _review_write(tag, rng, readers)
         return _order_write(tag, rng, readers)
     batches = list(
         Batch.objects.filter(product__slug__startswith=f"{name}-").order_by("pk").values_list("pk", flat=True)
