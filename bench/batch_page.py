@@ -29,7 +29,9 @@ one write for every 20 reads. Two writes in three are spread over other supplier
 edits) — and the pages read must stay warm, because nothing they show has changed. One in three is an order on the
 batches being read, through the purchases services: a shopper's checkout of a unit (cash or credits; popular pages
 sell more, in the reads' proportions) or their cancellation of an open order, which gives the stock back; each
-changes what the batch's page shows (its available units), so that page is re-rendered ahead by the worker. It
+changes what the batch's page shows (its available units), so that page is re-rendered ahead by the worker. A
+quarter of those shoppers' writes are reviews instead (`mixed_reviews`: new ones, and edits of their own), which
+change the pages of every batch of the product. It
 reports requests per second against the same minimal view, the share of reads that had to render (X-Cache: miss) or
 got a stale copy (X-Cache: stale), the orders placed and cancelled (`mixed_orders`, `mixed_cancelled`) and whether
 the stock and the ledger still add up after them (`invariants=ok|broken`). It needs Redis: REDIS_URL, else
