@@ -3,6 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from reviews.feeds import ProductFeed
 from socialbiz import views
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("epcis/", include("provenance.urls")),
     path("credits/", include("network_credits.urls")),
     path("orders/", include("purchases.urls")),
+    path("products/<slug:supplier_slug>/<slug:product_slug>/feed.atom", ProductFeed(), name="product_feed"),
     path("", include("storefront.urls")),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),  # embedded mode only (DEBUG)
 ]

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import outbox
 from core.audit import audit_record
 from products.access import access_for
 from reviews import limits
@@ -99,4 +100,5 @@ def review_decide(*, moderator: Any, review_id: int, outcome: str, reason: str) 
         changes={"state": [before, review.state]} if review.state != before else {},
         reason=reason,
     )
+    outbox.enqueue("reviews.tasks.review_decided_notify", decision.pk)
     return decision

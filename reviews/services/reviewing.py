@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import outbox
 from products.access import access_for
 from products.models import Batch
 from purchases.models import Order, OrderLine
@@ -169,6 +170,7 @@ def review_create(
         created_at=now,
         address=address,
     )
+    outbox.enqueue("reviews.tasks.review_arrived_notify", review.pk)
     return review
 
 

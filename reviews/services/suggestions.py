@@ -59,6 +59,7 @@ def suggestion_create(
     suggestion.save()
     StatusChange.objects.create(suggestion=suggestion, status=Status.OPEN, by=author, created_at=now)
     Vote.objects.create(suggestion=suggestion, voter=author, notify=bool(notify), created_at=now, address=address)
+    outbox.enqueue("reviews.tasks.suggestion_arrived_notify", suggestion.pk)
     return suggestion
 
 

@@ -11,6 +11,7 @@ from products import demo as catalog_demo
 from products.models import Supplier
 from provenance import demo as chains_demo
 from purchases import demo as shop_demo
+from reviews import demo as community_demo
 
 
 @contextlib.contextmanager
@@ -45,6 +46,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Demo credits: {self.seed_credits()}."))
             with demo_mail_kept_in_memory():
                 self.stdout.write(self.style.SUCCESS(f"Demo orders: {shop_demo.seed()}."))
+                self.stdout.write(self.style.SUCCESS(f"Demo reviews and suggestions: {community_demo.seed()}."))
         self.stdout.write(self.banner(url.rstrip("/")))
 
     def seed_credits(self) -> object:
