@@ -13,6 +13,7 @@ urlpatterns = [
     path("epcis/", include("provenance.urls")),
     path("credits/", include("network_credits.urls")),
     path("orders/", include("purchases.urls")),
+    path("", include("reviews.urls")),
     path("", include("storefront.urls")),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),  # embedded mode only (DEBUG)
 ]
