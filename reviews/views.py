@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.addresses import client_address
+from core.text import clean_text
 from products.access import access_for
 from products.models import Product
 from reviews import selectors, services
@@ -312,7 +313,7 @@ def _who(change: Any) -> str:
     if change.by_supplier_id:
         return change.by_supplier.legal_name
     if not change.previous:
-        return f"{change.by.public_name}, who suggested it"
+        return f"{clean_text(change.by.public_name, multiline=False)}, who suggested it"
     return "The network's operators"
 
 

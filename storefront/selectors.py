@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.encoding import iri_to_uri
 
 from core.gs1 import batch_uri
+from core.text import clean_text
 from products import selectors as catalog
 from products.access import access_for
 from products.models import Batch, Declaration, Product, Supplier
@@ -303,7 +304,7 @@ def _rating_json_ld(section: Community) -> dict[str, Any]:
     reviews = [
         {
             "@type": "Review",
-            "author": {"@type": "Person", "name": card.review.author.public_name},
+            "author": {"@type": "Person", "name": clean_text(card.review.author.public_name, multiline=False)},
             "datePublished": card.review.created_at.date(),
             "name": card.review.title,
             "reviewBody": card.review.body,
