@@ -14,9 +14,24 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 
 from core.access import Access
+from products.models import Product
+from purchases.models import OrderLine
 from reviews.models import Decision, Flag, Origin, Reply, Review, StatusChange, Suggestion, Vote
 
 ORDERS: dict[str, tuple[str, ...]] = {
@@ -211,4 +226,126 @@ def open_flags() -> QuerySet[Flag]:
         .select_related("review__product", "review__supplier", "review__author", "flagger", "by_supplier")
         .annotate(urgent=urgent)
         .order_by("urgent", "created_at", "id")
+    )
+
+
+# The pages: the batch page's section, a review's and a suggestion's pages ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewCard:
+    """A review as a list shows it: with the supplier's reply and the moderators' decision that stands."""
+
+    review: Review
+    reply: Reply | None
+    decision: Decision | None
+
+
+def card(review: Review) -> ReviewCard:
+    """A review with its parts prefetched (reviews_of_product, review_detail): no query."""
+    return ReviewCard(review=review, reply=reply_of(review), decision=last_decision(review))
+
+
+def product_rating(product_id: int, batch_id: int) -> tuple[RatingSummary, int]:
+    """A product's rating, and how many of the ratings that count are of one of its batches: one query."""
+    columns = _summary_columns() | {"of_batch": Count("id", filter=COUNTED & Q(batch_id=batch_id))}
+    row = Review.objects.filter(product_id=product_id).aggregate(**columns)
+    return _summary(row), row["of_batch"] or 0
+
+
+def _standing(field: str) -> Subquery:
+    latest = Decision.objects.filter(review=OuterRef("pk")).order_by("-created_at", "-id")
+    return Subquery(latest.values(field)[:1])
+
+
+def latest_reviews(product_id: int, *, limit: int) -> tuple[list[ReviewCard], int]:
+    """A product's newest reviews (at most `limit`), each with its author, batch, reply and the decision that stands,
+    and how many reviews it has in all: one query, however many there are (none too)."""
+    rows = (
+        Review.objects.filter(product_id=product_id)
+        .select_related("author", "batch", "reply__supplier")
+        .annotate(
+            decision_outcome=_standing("outcome"),
+            decision_reason=_standing("reason"),
+            decision_at=_standing("created_at"),
+            listed=Window(Count("id")),
+        )
+        .order_by(*ORDERS[DEFAULT_ORDER])[:limit]
+    )
+    cards = []
+    for review in rows:
+        decision = None
+        if review.decision_outcome:
+            decision = Decision(
+                review=review,
+                outcome=review.decision_outcome,
+                reason=review.decision_reason,
+                created_at=review.decision_at,
+            )
+        cards.append(ReviewCard(review=review, reply=reply_of(review), decision=decision))
+    return cards, (rows[0].listed if cards else 0)
+
+
+def top_suggestions(product_id: int, *, limit: int) -> tuple[list[Suggestion], int]:
+    """A product's suggestions with the most votes (then the oldest), at most `limit`, each with its latest public
+    response (`latest_response`, `latest_response_at`) and what it was merged into, and how many it has in all: one
+    query."""
+    answered = (
+        StatusChange.objects.filter(suggestion=OuterRef("pk")).exclude(response="").order_by("-created_at", "-id")
+    )
+    rows = list(
+        Suggestion.objects.filter(product_id=product_id)
+        .select_related("duplicate_of")
+        .annotate(
+            latest_response=Subquery(answered.values("response")[:1]),
+            latest_response_at=Subquery(answered.values("created_at")[:1]),
+            listed=Window(Count("id")),
+        )
+        .order_by("-vote_count", "created_at", "id")[:limit]
+    )
+    return rows, (rows[0].listed if rows else 0)
+
+
+def verified_units_left(user: Any, batch_id: int) -> int:
+    """How many units of the batch the person has received and not reviewed yet: what a review of theirs would be
+    verified by (the service ties it to one). One query; none for a visitor."""
+    from reviews.services.reviewing import DELIVERED
+
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    lines = (
+        OrderLine.objects.filter(
+            order__buyer=user, batch_id=batch_id, order__state__in=DELIVERED, order__delivered_at__isnull=False
+        )
+        .annotate(reviewed=Count("reviews"))
+        .values_list("quantity", "reviewed")
+    )
+    return sum(max(quantity - reviewed, 0) for quantity, reviewed in lines)
+
+
+def reviews_by(user: Any, batch_id: int) -> list[Review]:
+    """The person's own reviews of a batch, newest first: one query (none for a visitor)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(Review.objects.filter(author=user, batch_id=batch_id).order_by("-created_at", "-id"))
+
+
+def public_product(supplier_slug: str, product_slug: str) -> Product | None:
+    """A published product with its supplier, by the slugs of its page: one query."""
+    return (
+        Product.objects.public()
+        .select_related("supplier")
+        .filter(supplier__slug=supplier_slug, slug=product_slug)
+        .first()
+    )
+
+
+def merge_targets(suggestion: Suggestion) -> list[Suggestion]:
+    """The suggestions a suggestion may be merged into: its product's others that are not themselves merged, most
+    votes first. One query."""
+    return list(
+        Suggestion.objects.filter(product_id=suggestion.product_id)
+        .exclude(pk=suggestion.pk)
+        .exclude(status=Suggestion.Status.DUPLICATE)
+        .order_by("-vote_count", "created_at", "id")
     )

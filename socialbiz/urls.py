@@ -15,6 +15,7 @@ urlpatterns = [
     path("credits/", include("network_credits.urls")),
     path("orders/", include("purchases.urls")),
     path("products/<slug:supplier_slug>/<slug:product_slug>/feed.atom", ProductFeed(), name="product_feed"),
+    path("", include("reviews.urls")),
     path("", include("storefront.urls")),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),  # embedded mode only (DEBUG)
 ]

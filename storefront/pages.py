@@ -24,7 +24,8 @@ from core import pages
 from core.pages import Rendered
 from products import selectors as catalog
 from products.models import Batch
-from storefront import selectors
+from reviews import selectors as community
+from storefront import rating, selectors
 
 ORIGIN = "http://origin.invalid/"
 # Where the "Item {serial}" line goes: the cached page is the same for every item of the batch.
@@ -59,7 +60,8 @@ def batch_html(batch: Batch, *, origin: str, request: Any = None) -> Rendered:
     """A batch's whole page (a batch from products.selectors.batch_page, which checks who may see it); its data is
     the path of its EPCIS export, which its Link header names."""
     trace = trace_section(batch)
-    page = selectors.batch_page(batch=batch, origin=origin, steps=[tuple(pair) for pair in trace.data])
+    viewer = getattr(request, "user", None)
+    page = selectors.batch_page(batch=batch, origin=origin, steps=[tuple(pair) for pair in trace.data], viewer=viewer)
     context = page.as_context() | {
         "trace": mark_safe(trace.html),  # noqa: S308 - rendered by our template, autoescaped
         "json_ld": script_json(page.json_ld),
@@ -91,6 +93,20 @@ def product_context(product: Any, *, origin: str) -> dict[str, Any]:
         "batches": selectors.product_batches(product),
         "history": catalog.declaration_history(product=product),
         "origin": origin.rstrip("/"),
+        **_rating_context(product),
+    }
+
+
+def _rating_context(product: Any) -> dict[str, Any]:
+    """The product's rating (one query) and where its reviews are."""
+    summary = community.rating_summary(product_id=product.pk)
+    slugs = {"supplier_slug": product.supplier.slug, "product_slug": product.slug}
+    return {
+        "rating": summary,
+        "rating_drawing": rating.rating_drawing(summary),
+        "verified_percent": rating.verified_percent(summary),
+        "reviews_url": reverse("reviews:product_reviews", kwargs=slugs),
+        "suggestions_url": reverse("reviews:product_suggestions", kwargs=slugs),
     }
 
 

@@ -9,7 +9,9 @@ from django.urls import reverse
 from django.utils.encoding import iri_to_uri
 
 from core.gs1 import batch_uri
+from core.text import clean_text
 from products import selectors as catalog
+from products.access import access_for
 from products.models import Batch, Declaration, Product, Supplier
 from provenance import epcis
 from provenance.lineage import Hop, Lineage, batch_lineage
@@ -18,8 +20,14 @@ from provenance.selectors import chains_status, evidence_for_declarations, evide
 from purchases import selectors as purchases
 from purchases.models import Means, PriceSplit
 from purchases.selectors import BuyBox, Price
-from storefront import diagram, price_split
+from reviews import selectors as community
+from reviews.models import Suggestion, Vote
+from reviews.selectors import RatingSummary, ReviewCard
+from storefront import diagram, price_split, rating
 
+# The batch page shows its product's newest reviews and the suggestions with the most votes, each list linking to all.
+LATEST_REVIEWS = 20
+TOP_SUGGESTIONS = 10
 # A canonical identifier (lineage's form) of a GTIN, with its lot if it has one.
 GTIN_LOT = re.compile(r"^https://id\.gs1\.org/01/(\d{14})(?:/10/([^/]+))?")
 CERTIFICATE_STATUS = {"valid": "Valid", "expired": "Expired", "revoked": "Revoked", "not_yet_valid": "Not yet valid"}
@@ -101,6 +109,28 @@ class MoneySplit:
 
 
 @dataclass(frozen=True)
+class Community:
+    """The page's section on what people say: the product's rating and its drawing, this lot's share of it, the
+    newest reviews and the suggestions with the most votes; for a signed-in visitor (their own render), their votes
+    and whether they may reply for the supplier."""
+
+    rating: RatingSummary
+    drawing: rating.RatingDrawing | None
+    verified_percent: int
+    batch_count: int
+    reviews: list[ReviewCard]
+    reviews_total: int
+    suggestions: list[tuple[Suggestion, Vote | None]]  # each with the visitor's vote
+    suggestions_total: int
+    reviews_url: str
+    suggestions_url: str
+    write_url: str
+    suggest_url: str
+    signed_in: bool
+    may_reply: bool
+
+
+@dataclass(frozen=True)
 class BatchPage:
     """Everything else the batch page shows: the template's context around the trace section."""
 
@@ -121,6 +151,7 @@ class BatchPage:
     credit_price: Price | None
     checkout_url: str
     money_split: MoneySplit | None
+    community: Community
 
     def as_context(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -237,10 +268,69 @@ def batch_trace(batch: Batch) -> BatchTrace:
     )
 
 
-def batch_page(*, batch: Batch, origin: str, steps: list[tuple[int, int]]) -> BatchPage:
+def _community(batch: Batch, viewer: Any) -> Community:
+    """Three queries for everyone (the rating, the newest reviews, the top suggestions); a signed-in visitor's own
+    render adds their votes and their memberships."""
+    product = batch.product
+    summary, batch_count = community.product_rating(product.pk, batch.pk)
+    cards, reviews_total = community.latest_reviews(product.pk, limit=LATEST_REVIEWS)
+    suggestions, suggestions_total = community.top_suggestions(product.pk, limit=TOP_SUGGESTIONS)
+    signed_in = bool(getattr(viewer, "is_authenticated", False))
+    access = access_for(viewer) if signed_in else None
+    votes = community.voted_by(viewer, [s.pk for s in suggestions]) if signed_in and suggestions else {}
+    slugs = {"supplier_slug": product.supplier.slug, "product_slug": product.slug}
+    return Community(
+        rating=summary,
+        drawing=rating.rating_drawing(summary),
+        verified_percent=rating.verified_percent(summary),
+        batch_count=batch_count,
+        reviews=cards,
+        reviews_total=reviews_total,
+        suggestions=[(suggestion, votes.get(suggestion.pk)) for suggestion in suggestions],
+        suggestions_total=suggestions_total,
+        reviews_url=reverse("reviews:product_reviews", kwargs=slugs),
+        suggestions_url=reverse("reviews:product_suggestions", kwargs=slugs),
+        write_url=reverse("reviews:write", kwargs={"batch_id": batch.pk}),
+        suggest_url=reverse("reviews:suggest", kwargs=slugs),
+        signed_in=signed_in,
+        may_reply=access is not None and product.supplier_id in access.editable,
+    )
+
+
+def _rating_json_ld(section: Community) -> dict[str, Any]:
+    """schema.org AggregateRating and the reviews shown (their text only where the page shows it)."""
+    if not section.rating.count:
+        return {}
+    reviews = [
+        {
+            "@type": "Review",
+            "author": {"@type": "Person", "name": clean_text(card.review.author.public_name, multiline=False)},
+            "datePublished": card.review.created_at.date(),
+            "name": card.review.title,
+            "reviewBody": card.review.body,
+            "reviewRating": {"@type": "Rating", "ratingValue": card.review.rating, "bestRating": 5, "worstRating": 1},
+        }
+        for card in section.reviews
+        if card.review.is_shown
+    ]
+    data: dict[str, Any] = {
+        "aggregateRating": {
+            "@type": "AggregateRating",
+            "ratingValue": str(section.rating.average),
+            "reviewCount": section.rating.count,
+            "bestRating": 5,
+            "worstRating": 1,
+        }
+    }
+    if reviews:
+        data["review"] = reviews
+    return data
+
+
+def batch_page(*, batch: Batch, origin: str, steps: list[tuple[int, int]], viewer: Any = None) -> BatchPage:
     """The rest of a batch's page (a batch from products.selectors.batch_page, which checks who may see it), around
     its trace section, whose `steps` say what its certificates are cited for; `origin` (scheme://host/) makes its
-    links absolute."""
+    links absolute; `viewer` is the signed-in person whose own render it is (None: the shared page)."""
     product, supplier = batch.product, batch.product.supplier
     declarations = list(product.declarations.all())
     for_declaration = evidence_for_declarations([d.pk for d in declarations]) if declarations else {}
@@ -272,6 +362,8 @@ def batch_page(*, batch: Batch, origin: str, steps: list[tuple[int, int]]) -> Ba
         json_ld["gtin14"] = product.gtin
     if image_url:
         json_ld["image"] = image_url
+    said = _community(batch, viewer)
+    json_ld |= _rating_json_ld(said)
     buy = purchases.buy_box(batch)
     return BatchPage(
         batch=batch,
@@ -296,6 +388,7 @@ def batch_page(*, batch: Batch, origin: str, steps: list[tuple[int, int]]) -> Ba
         credit_price=buy.price(Means.CREDITS),
         checkout_url=reverse("purchases:checkout", kwargs={"batch_id": batch.pk}),
         money_split=_money_split(buy.price_split, supplier_name=supplier.legal_name),
+        community=said,
     )
 
 

@@ -277,12 +277,12 @@ def test_certificates_show_issuer_scheme_validity_and_status(client, cocoa):
     assert "step 2 of the chain" in old
 
 
-def test_reviews_are_still_to_come_and_a_batch_not_on_offer_says_so(client, cocoa):
+def test_a_batch_without_reviews_says_so_and_a_batch_not_on_offer_says_so(client, cocoa):
     body = get(client, cocoa.batch)
 
     for anchor in ("origins", "certificates", "reviews", "use", "risks-benefits", "buy", "money"):
         assert f'<section id="{anchor}"' in body
-    assert "arrive with the reviews feature" in section(body, "reviews")
+    assert "No reviews yet." in section(body, "reviews")
     assert "Not offered for sale." in section(body, "buy")
     assert "<form" not in section(body, "buy")
     assert "The supplier has not declared where the money goes." in section(body, "money")
@@ -374,7 +374,7 @@ def test_json_ld_describes_the_product_with_its_gtin_lot_and_supplier(client, co
     assert data["brand"] == {"@type": "Brand", "name": "Own Cocoa Co"}
     assert data["manufacturer"] == {"@type": "Organization", "name": "Own Cocoa Co"}
     assert data["url"] == f"http://testserver/batches/{cocoa.batch.pk}/"
-    assert "aggregateRating" not in data  # until reviews exist
+    assert "aggregateRating" not in data  # no rating is made up: it has no reviews
 
 
 # Speed: queries constant in chain depth
@@ -385,10 +385,15 @@ def test_json_ld_describes_the_product_with_its_gtin_lot_and_supplier(client, co
 # windows adds two: its closures, and the facilities that are its pick-up points (BUY_BOX_CALENDAR_QUERIES).
 BUY_BOX_QUERIES = 6
 BUY_BOX_CALENDAR_QUERIES = 2
+# The community section (reviews.selectors): the product's rating with this lot's count, its newest reviews with
+# their authors, lots, replies and standing decisions, and its top suggestions with their latest responses — one
+# query each, however many (or few) there are (tests/reviews/test_pages_batch.py).
+REVIEWS_QUERIES = 3
 # Batch with product and supplier, declarations, lineage (walk up, walk down, events, lines,
 # facilities, evidence levels), the evidence of declarations and of events, the recording suppliers, and the status
-# of their hash chains (read from their heads: one query however many suppliers, and nothing hashed); the buy box.
-PAGE_QUERIES = 1 + 1 + 6 + 2 + 1 + 1 + BUY_BOX_QUERIES
+# of their hash chains (read from their heads: one query however many suppliers, and nothing hashed); the community
+# section; the buy box.
+PAGE_QUERIES = 1 + 1 + 6 + 2 + 1 + 1 + REVIEWS_QUERIES + BUY_BOX_QUERIES
 
 
 @pytest.mark.parametrize("depth", [2, 30])

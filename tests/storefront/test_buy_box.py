@@ -17,14 +17,15 @@ from purchases import services
 from purchases.models import Means, Method, Offer, PriceSplit, SalesTerms
 from tests.core.conftest import celery_eager
 from tests.purchases.factories import buyer, next_weekday, order, shop
-from tests.storefront.test_batch_page import BUY_BOX_CALENDAR_QUERIES, BUY_BOX_QUERIES
+from tests.storefront.test_batch_page import BUY_BOX_CALENDAR_QUERIES, BUY_BOX_QUERIES, REVIEWS_QUERIES
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 # A batch with no trace events: the batch with its product and declarations, the lineage walks (up and down), its
-# events, and the evidence of its declarations; then the buy box of a supplier with a calendar.
-PAGE_WITHOUT_EVENTS_QUERIES = 1 + 1 + 2 + 1 + 1 + BUY_BOX_QUERIES + BUY_BOX_CALENDAR_QUERIES
+# events, and the evidence of its declarations; the community section; then the buy box of a supplier with a
+# calendar.
+PAGE_WITHOUT_EVENTS_QUERIES = 1 + 1 + 2 + 1 + 1 + REVIEWS_QUERIES + BUY_BOX_QUERIES + BUY_BOX_CALENDAR_QUERIES
 
 
 def page(client, batch) -> str:

@@ -36,6 +36,6 @@ def test_the_history_costs_a_fixed_number_of_queries(client, owner, django_asser
         declaration = DeclarationFactory(product=product, kind="benefit", statement=f"Benefit {n}.")
         services.declaration_update(declaration=declaration, actor=owner.user, statement=f"Better benefit {n}.")
     url = reverse("storefront:product", kwargs={"supplier_slug": product.supplier.slug, "product_slug": product.slug})
-    with django_assert_num_queries(4):  # product with supplier, declarations, batches, history
+    with django_assert_num_queries(5):  # product with supplier, declarations, batches, history, rating
         response = client.get(url)
     assert response.content.decode().count("Benefit changed") == 4

@@ -21,7 +21,7 @@ from tests.products.factories import BatchFactory, public_product
 from tests.provenance.factories import Cocoa, chain, event, quantity, transformation
 from tests.provenance.factories import epcis_document as document
 from tests.provenance.factories import facility as make_facility
-from tests.storefront.test_batch_page import BUY_BOX_QUERIES, PAGE_QUERIES
+from tests.storefront.test_batch_page import BUY_BOX_QUERIES, PAGE_QUERIES, REVIEWS_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -285,9 +285,9 @@ def test_a_change_to_the_product_reuses_the_trace_section(client, cocoa, committ
     assert cached == "miss"
     assert "Dark chocolate 70 %" in body
     assert "Where it comes from: 9 steps" in body
-    # The batch with its product and declarations, the evidence of declarations and of steps, and the buy box: no
-    # lineage.
-    assert len(queries) == 4 + BUY_BOX_QUERIES
+    # The batch with its product and declarations, the evidence of declarations and of steps, the community section
+    # and the buy box: no lineage.
+    assert len(queries) == 4 + REVIEWS_QUERIES + BUY_BOX_QUERIES
 
 
 # The stale rule

@@ -46,7 +46,7 @@ def test_product_page_shows_risks_and_benefits_side_by_side(client, django_asser
         evidence_level="revoked",
     )
     BatchFactory.create_batch(3, product=product)
-    with django_assert_num_queries(4):  # product with supplier, its declarations, its batches, their history
+    with django_assert_num_queries(5):  # product with supplier, its declarations, its batches, their history, rating
         response = client.get(product.get_absolute_url())
     body = response.content.decode()
     assert response.status_code == 200
@@ -94,14 +94,15 @@ def test_product_page_refuses_post(client):
 
 
 @pytest.mark.parametrize("count", [1, 6])
-def test_product_page_links_each_batch_to_its_page_and_qr_code_in_four_queries(
+def test_product_page_links_each_batch_to_its_page_and_qr_code_in_five_queries(
     client, settings, django_assert_num_queries, count
 ):
     settings.RESOLVER_ROOT = "https://id.example.org"
     product = public_product()
     batches = [BatchFactory(product=product, lot=f"LOT-{n}") for n in range(count)]
 
-    with django_assert_num_queries(4):  # product with supplier, declarations, batches, history: whatever their number
+    # Product with supplier, declarations, batches, history, rating: whatever their number.
+    with django_assert_num_queries(5):
         body = client.get(product.get_absolute_url()).content.decode()
 
     for batch in batches:
