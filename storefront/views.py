@@ -13,7 +13,9 @@ from django.views.decorators.http import require_safe
 from core import pages
 from core.pages import Rendered
 from products import selectors as catalog
+from storefront import how_reviews_work as reviews_rules
 from storefront import pages as storefront_pages
+from storefront import supplier_page
 from storefront.pages import ITEM_MARKER, ORIGIN
 
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_name (settings.MESSAGE_COOKIE_NAME)
@@ -98,4 +100,29 @@ def batch(request: HttpRequest, batch_id: int) -> HttpResponse:
         response, epcis_path = _private(HttpResponse(_mark_item(page.html, serial))), page.data
     epcis = request.build_absolute_uri(epcis_path)
     response["Link"] = f'<{epcis}>; rel="alternate"; type="application/ld+json"; title="EPCIS 2.0 lineage"'
+    return response
+
+
+# A supplier's public page, and how reviews work.
+
+
+@require_safe
+def supplier(request: HttpRequest, supplier_slug: str) -> HttpResponse:
+    if _shared(request):
+        html, state, _ = _served(
+            request, ("supplier-public", supplier_slug), lambda: supplier_page.render_supplier(supplier_slug)
+        )
+        return _public(html, state)
+    page = supplier_page.supplier_page(supplier_slug)
+    if page is None:
+        raise Http404("No such supplier.")
+    return _private(render(request, "storefront/supplier.html", page.as_context()))
+
+
+@require_safe
+def how_reviews_work(request: HttpRequest) -> HttpResponse:
+    response = render(request, "storefront/how_reviews_work.html", reviews_rules.context())
+    if not _shared(request):
+        return _private(response)
+    patch_cache_control(response, public=True, max_age=300)
     return response
