@@ -12,6 +12,7 @@ from products import api as products_api
 from provenance import api_resources as provenance_api
 from provenance import lineage_api
 from purchases import api as purchases_api
+from reviews import api as reviews_api
 
 router = DefaultRouter()
 router.register("suppliers", products_api.SupplierViewSet, basename="supplier")
@@ -24,6 +25,8 @@ router.register("credits/accounts", credits_api.AccountViewSet, basename="credit
 router.register("credits/transfers", credits_api.TransferViewSet, basename="credit-transfer")
 router.register("credits/adjustments", credits_api.AdjustmentViewSet, basename="credit-adjustment")
 router.register("orders", purchases_api.OrderViewSet, basename="order")
+router.register("reviews", reviews_api.ReviewViewSet, basename="review")
+router.register("suggestions", reviews_api.SuggestionViewSet, basename="suggestion")
 
 app_name = "api"
 

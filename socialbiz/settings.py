@@ -298,6 +298,11 @@ SPECTACULAR_SETTINGS = {
         "DisputeStateEnum": "purchases.models.Dispute.State",
         "MeansEnum": "purchases.models.Means",
         "CashMethodEnum": "purchases.models.Order.CashMethod",
+        # Reviews: a review's state, a flag's reason and a suggestion's status (also its history's `previous`).
+        "ReviewStateEnum": "reviews.models.Review.State",
+        "FlagReasonEnum": "reviews.models.Flag.Reason",
+        "ReasonEnum": "purchases.models.Dispute.Reason",  # the name a dispute's reason had before flags came
+        "SuggestionStatusEnum": "reviews.models.Suggestion.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
