@@ -38,7 +38,7 @@ IDEMPOTENCY = OpenApiParameter(
 )
 IDEMPOTENT: dict[str, Any] = {"parameters": [IDEMPOTENCY], "extensions": {"x-idempotent": True}}
 
-REVIEW_EXAMPLE = {
+REVIEW_EXAMPLE: dict[str, Any] = {
     "id": 41,
     "history": "https://socialbiz.example.org/api/v1/reviews/41/",
     "origin": "verified_purchase",
@@ -180,7 +180,7 @@ REVIEWS = {
         },
         examples=[
             example(
-                "A two-star review",
+                "Two stars",
                 {"batch": 7, "rating": 2, "title": "Chalky", "body": "The bar had bloomed white when it arrived."},
                 request_only=True,
             ),

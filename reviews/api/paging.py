@@ -76,7 +76,7 @@ class KeysetPagination(CursorPagination):
         key = [_plain(getattr(row, field.lstrip("-"))) for field in self.fields]
         payload = json.dumps({"o": self.order, "r": int(reverse), "p": key}, separators=(",", ":"))
         cursor = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-        return replace_query_param(self.base_url, self.cursor_query_param, cursor)
+        return replace_query_param(str(self.base_url), self.cursor_query_param, cursor)
 
     def decode(self, request: Request, model: type[Model]) -> tuple[bool, list[Any] | None]:
         values = request.query_params.getlist(self.cursor_query_param)
@@ -92,10 +92,8 @@ class KeysetPagination(CursorPagination):
             key = payload.get("p")
             if not isinstance(key, list) or len(key) != len(self.fields):
                 raise ValueError
-            position = [
-                model._meta.get_field(field.lstrip("-")).to_python(value)
-                for field, value in zip(self.fields, key, strict=True)
-            ]
+            fields: list[Any] = [model._meta.get_field(field.lstrip("-")) for field in self.fields]
+            position = [field.to_python(value) for field, value in zip(fields, key, strict=True)]
             if any(value is None for value in position):
                 raise ValueError
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, DjangoValidationError):

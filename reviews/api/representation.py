@@ -254,6 +254,7 @@ class StatusChangeOut(serializers.ModelSerializer):
 
     @extend_schema_field(ActorOut)
     def get_by(self, change: StatusChange) -> dict[str, Any]:
+        by: dict[str, str | None]
         if change.by_supplier is not None:
             by = {"role": "supplier", "name": change.by_supplier.legal_name, "supplier": change.by_supplier.slug}
         elif not change.previous:

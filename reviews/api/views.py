@@ -141,7 +141,7 @@ class RefusalsMixin:
     """Answer a ReviewRefused with its code and status; an id in a body that names nothing is a field error."""
 
     action: str
-    request: Request
+    request: Any
     body_ids: dict[str, str] = {}  # action → the body's id field its service's not_found is about
     rate_kinds: dict[str, str] = {}  # action → the abuse limits its service checks
 
@@ -151,7 +151,7 @@ class RefusalsMixin:
         return super().handle_exception(exc)  # type: ignore[misc]
 
     def refusal_response(self, refusal: ReviewRefused) -> Response:
-        code = refusal.code
+        code = refusal.code or "invalid"
         errors = None
         if hasattr(refusal, "error_dict"):
             errors = {
@@ -268,7 +268,7 @@ class SuggestionViewSet(RefusalsMixin, mixins.ListModelMixin, viewsets.GenericVi
     def get_queryset(self) -> QuerySet[Suggestion]:
         return visible(selectors.suggestions_list(), access_for_request(self.request))
 
-    def shown_suggestion(self, pk: str) -> Suggestion:
+    def shown_suggestion(self, pk: str | int) -> Suggestion:
         suggestion = selectors.suggestion_detail(int(pk))
         if suggestion is None or not (
             suggestion.product.is_public or access_for_request(self.request).can_read(suggestion.supplier_id)
@@ -276,7 +276,7 @@ class SuggestionViewSet(RefusalsMixin, mixins.ListModelMixin, viewsets.GenericVi
             raise exceptions.NotFound()
         return suggestion
 
-    def serialized(self, suggestions: list[Suggestion]) -> list[dict[str, Any]]:
+    def serialized(self, suggestions: list[Suggestion]) -> Any:
         votes = selectors.voted_by(self.request.user, [suggestion.pk for suggestion in suggestions])
         context = {**self.get_serializer_context(), "votes": votes}
         return SuggestionOut(suggestions, many=True, context=context).data
@@ -284,12 +284,11 @@ class SuggestionViewSet(RefusalsMixin, mixins.ListModelMixin, viewsets.GenericVi
     def respond(
         self, suggestion_id: int, code: int = status.HTTP_200_OK, headers: dict[str, str] | None = None
     ) -> Response:
-        suggestion = selectors.suggestion_detail(suggestion_id)
-        return Response(self.serialized([suggestion])[0], code, headers=headers)
+        return Response(self.serialized([self.shown_suggestion(suggestion_id)])[0], code, headers=headers)
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.serialized(page))
+        return self.get_paginated_response(self.serialized(page or []))
 
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(self.serialized([self.shown_suggestion(pk)])[0])
