@@ -7,6 +7,7 @@ with reviews, since each is a revision.
 """
 
 import difflib
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -63,6 +64,14 @@ def _rows(kind: str) -> tuple[QuerySet[Any], str]:
     raise ValueError(kind)
 
 
+def _wait_text(seconds: int) -> str:
+    if seconds < 90:
+        return "a minute"
+    if seconds < 90 * 60:
+        return f"{math.ceil(seconds / 60)} minutes"
+    return f"{math.ceil(seconds / 3600)} hours"
+
+
 def _period_text(limit: Limit) -> str:
     return {"minute": "a minute", "hour": "an hour", "day": "a day"}[limit.period]
 
@@ -77,13 +86,21 @@ def check_rate(kind: str, *, user: Any, address: str, now: datetime | None = Non
         scopes.append(("address", {"address": address}))
     for scope, where in scopes:
         for limit in Limit.parse(configured.get(scope, "")) if configured.get(scope) else []:
-            recent = rows.filter(**where, created_at__gt=now - limit.window).count()
-            if recent >= limit.count:
+            # The latest `count` rows in the window: when there are that many, the oldest of them says how long
+            # until one leaves it.
+            recent = list(
+                rows.filter(**where, created_at__gt=now - limit.window)
+                .order_by("-created_at")
+                .values_list("created_at", flat=True)[: limit.count]
+            )
+            if len(recent) >= limit.count:
                 who = "You have" if scope == "user" else "Your network address has"
+                wait = math.ceil((recent[-1] + limit.window - now).total_seconds())
                 raise ReviewRefused(
                     f"{who} posted {limit.count} {WHAT[kind]} in less than {_period_text(limit)}, the most the "
-                    f"network allows. Please wait a while and try again.",
+                    f"network allows. Please try again in {_wait_text(wait)}.",
                     code="rate_limited",
+                    retry_after=max(1, wait),
                 )
 
 

@@ -8,6 +8,7 @@ class ReviewRefused(ValidationError):
     `permission_denied` a 403, `wrong_state` and `already_reviewed` a 409, `rate_limited` a 429); nothing was
     changed."""
 
-    def __init__(self, message: str | list[str] | dict[str, Any], *, code: str) -> None:
+    def __init__(self, message: str | list[str] | dict[str, Any], *, code: str, retry_after: int | None = None) -> None:
         super().__init__(message, code=code)
         self.code = code
+        self.retry_after = retry_after  # rate_limited: seconds until the limit lets one more through

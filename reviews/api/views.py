@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import django_filters
 from django import forms
-from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
@@ -24,7 +21,7 @@ from core.api.errors import error_body
 from core.api.filters import StrictFilterSet
 from core.idempotency import idempotent_call
 from products.access import access_for_request
-from reviews import limits, selectors, services
+from reviews import selectors, services
 from reviews.api import docs
 from reviews.api.bodies import (
     DecisionIn,
@@ -39,7 +36,7 @@ from reviews.api.bodies import (
 )
 from reviews.api.paging import ReviewPagination, SuggestionPagination
 from reviews.api.representation import FlagOut, ReviewDetailOut, ReviewOut, SuggestionOut, VoteOut
-from reviews.models import Flag, Origin, Review, ReviewRevision, Suggestion, Vote
+from reviews.models import Origin, Review, Suggestion, Vote
 from reviews.refusals import ReviewRefused
 
 ID_MAX = 2**63 - 1
@@ -58,35 +55,6 @@ REFUSAL_STATUS = {
     "duplicate_text": 409,
     "rate_limited": 429,
 }
-# Rows each kind of write leaves, with the field naming who wrote them: what reviews.limits counts.
-RATE_ROWS: dict[str, tuple[Any, str]] = {
-    "review": (ReviewRevision, "review__author"),
-    "flag": (Flag, "flagger"),
-    "suggestion": (Suggestion, "author"),
-    "vote": (Vote, "voter"),
-}
-
-
-def retry_after(kind: str, *, user: Any, address: str) -> int:
-    """Seconds until every limit of `kind` that is full lets one more write through: when the oldest of the rows
-    that fill it leaves its window."""
-    now = timezone.now()
-    configured = settings.REVIEWS_RATE_LIMITS.get(kind, {})
-    rows, author_field = RATE_ROWS[kind]
-    scopes: list[tuple[str, dict[str, Any]]] = [("user", {author_field: user})]
-    if address:
-        scopes.append(("address", {"address": address}))
-    wait = 0.0
-    for scope, where in scopes:
-        for limit in limits.Limit.parse(configured[scope]) if configured.get(scope) else []:
-            times = list(
-                rows.objects.filter(**where, created_at__gt=now - limit.window)
-                .order_by("-created_at")
-                .values_list("created_at", flat=True)[: limit.count]
-            )
-            if len(times) >= limit.count:
-                wait = max(wait, (times[-1] + limit.window - now).total_seconds())
-    return max(1, math.ceil(wait))
 
 
 def visible(queryset: QuerySet[Any], access: Access) -> QuerySet[Any]:
@@ -143,7 +111,6 @@ class RefusalsMixin:
     action: str
     request: Any
     body_ids: dict[str, str] = {}  # action → the body's id field its service's not_found is about
-    rate_kinds: dict[str, str] = {}  # action → the abuse limits its service checks
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, ReviewRefused):
@@ -163,9 +130,8 @@ class RefusalsMixin:
             errors = errors or {self.body_ids[self.action]: refusal.messages}
         http_status = REFUSAL_STATUS.get(code, 400)
         headers = {}
-        if code == "rate_limited":
-            kind = self.rate_kinds[self.action]
-            headers["Retry-After"] = str(retry_after(kind, user=self.request.user, address=self.address()))
+        if refusal.retry_after is not None:
+            headers["Retry-After"] = str(refusal.retry_after)
         body = error_body(http_status, code, " ".join(refusal.messages), errors)
         return Response(body, status=http_status, headers=headers)
 
@@ -184,7 +150,6 @@ class ReviewViewSet(RefusalsMixin, mixins.ListModelMixin, viewsets.GenericViewSe
     # No DELETE, nor PUT: nobody deletes a review (moderators remove one with a reason; it stays, as a note).
     http_method_names = ["get", "post", "patch", "head", "options"]
     body_ids = {"create": "batch"}
-    rate_kinds = {"create": "review", "partial_update": "review", "flags": "flag"}
 
     def get_queryset(self) -> QuerySet[Review]:
         return visible(selectors.reviews_list(), access_for_request(self.request))
@@ -263,7 +228,6 @@ class SuggestionViewSet(RefusalsMixin, mixins.ListModelMixin, viewsets.GenericVi
     lookup_value_regex = "[0-9]{1,18}"
     http_method_names = ["get", "post", "delete", "head", "options"]
     body_ids = {"create": "product"}
-    rate_kinds = {"create": "suggestion", "vote": "vote"}
 
     def get_queryset(self) -> QuerySet[Suggestion]:
         return visible(selectors.suggestions_list(), access_for_request(self.request))
