@@ -60,7 +60,7 @@ class FlagAdmin(ReviewsScoped):
     list_filter = [DecidedFilter, "reason"]
     shown = [
         "review_link", "supplier_name", "review_state", "review_stars", "review_title", "review_text",
-        "reason", "note_text", "flagger_name", "by_the_supplier", "reported", "other_reports", "decided",
+        "reported_for", "note_text", "flagger_name", "by_the_supplier", "reported", "other_reports", "decided",
     ]  # fmt: skip
 
     # Columns and fields
@@ -93,6 +93,10 @@ class FlagAdmin(ReviewsScoped):
     @admin.display(description="text")
     def review_text(self, obj: Flag) -> Any:
         return written(obj.review.body)
+
+    @admin.display(description="reported for")
+    def reported_for(self, obj: Flag) -> str:
+        return obj.get_reason_display()  # by another name: "reason" is the decision's written reason
 
     @admin.display(description="note")
     def note_text(self, obj: Flag) -> Any:

@@ -43,12 +43,17 @@ class SuggestionAdmin(ReviewsScoped):
     list_select_related = ["product", "supplier"]
     search_fields = ["title", "body"]
     shown = [
-        "product_name", "author_name", "title", "text", "status", "vote_count", "received", "merged_into", "history",
+        "product_name", "author_name", "title", "text", "current_status", "vote_count", "received", "merged_into",
+        "history",
     ]  # fmt: skip
 
     @admin.display(description="product", ordering="product__name")
     def product_name(self, obj: Suggestion) -> str:
         return obj.product.name
+
+    @admin.display(description="status")
+    def current_status(self, obj: Suggestion) -> str:
+        return obj.get_status_display()
 
     @admin.display(description="by")
     def author_name(self, obj: Suggestion) -> str:
