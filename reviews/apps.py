@@ -6,6 +6,10 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Reviews"
 
     def ready(self) -> None:
-        from reviews import pages
+        from core.dashboard import attention_provider
+        from reviews import attention, pages
 
+        attention_provider(attention.reviews_to_answer)
+        attention_provider(attention.suggestions_to_answer)
+        attention_provider(attention.flags_to_decide)
         pages.register()

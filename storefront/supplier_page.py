@@ -30,8 +30,8 @@ from reviews.selectors import RatingSummary, rating_summaries
 STATUS_MEANING = {
     Supplier.Status.ACTIVE: "Active: it keeps the network's terms and sells normally.",
     Supplier.Status.RESTRICTED: (
-        "Restricted: it broke one of the network's rules and has not put it right yet; it may not take new kinds "
-        "of orders until it does."
+        "Restricted: it broke one of the network's rules and has not put it right yet; the network limits what it "
+        "may do until it does."
     ),
     Supplier.Status.SUSPENDED: (
         "Suspended: it broke the network's rules and was cut off. Its products cannot be bought, and it receives "
