@@ -4,7 +4,7 @@ page (the accountability figures). Taking a review off a page (held for a check,
 """
 
 from core import pages
-from reviews.models import Reply, Review, StatusChange, Suggestion
+from reviews.models import Decision, Flag, Reply, Review, StatusChange, Suggestion
 
 
 def _product(product_id: int, supplier_id: int) -> list[pages.Root]:
@@ -24,6 +24,9 @@ def register() -> None:
     )
     pages.shows(Reply, roots=lambda reply: _product(reply.review.product_id, reply.supplier_id))
     pages.shows(Suggestion, roots=lambda suggestion: _product(suggestion.product_id, suggestion.supplier_id))
+    # Flags and decisions are counted in the supplier's flagging figures, on its page alone.
+    pages.shows(Flag, roots=lambda flag: [("supplier-page", flag.review.supplier_id)])
+    pages.shows(Decision, roots=lambda decision: [("supplier-page", decision.review.supplier_id)])
     pages.shows(
         StatusChange, roots=lambda change: _product(change.suggestion.product_id, change.suggestion.supplier_id)
     )
