@@ -586,3 +586,64 @@ def test_all_suggestions_of_a_product_by_votes_with_their_latest_response():
     assert "Looking." in body
     assert "Under review" in body
     assert "Not answered yet." in body
+
+
+# Queries: each page costs the same however many versions, replies, decisions, reviews or history entries
+
+
+@pytest.mark.parametrize("edits", [1, 6])
+def test_a_reviews_page_costs_a_fixed_number_of_queries(django_assert_num_queries, operator, settings, edits):
+    settings.REVIEWS_RATE_LIMITS = {}
+    s = shop()
+    who = UserFactory()
+    made = review(s, who)
+    for n in range(edits):
+        services.review_edit(author=who, review_id=made.pk, body=fresh_text(f"Edit {n}. "))
+        services.reply_save(author=s.owner, review_id=made.pk, body=f"Reply version {n}.")
+        services.review_decide(moderator=operator.user, review_id=made.pk, outcome="keep", reason=f"Reason {n}.")
+
+    # The review with its product, supplier, author, batch and reply; its decisions, revisions, the reply's
+    # revisions and their authors.
+    with django_assert_num_queries(5):
+        body = text(Client().get(made.get_absolute_url()))
+
+    assert body.count('<li class="revision">') == edits + 1 + edits
+
+
+@pytest.mark.parametrize("changes", [1, 5])
+def test_a_suggestions_page_costs_a_fixed_number_of_queries(django_assert_num_queries, changes):
+    s = shop()
+    made = suggestion(s)
+    for n in range(changes):
+        status = "under_review" if n % 2 == 0 else "planned"
+        services.suggestion_status_set(actor=s.owner, suggestion_id=made.pk, status=status, response=f"Step {n}.")
+
+    with django_assert_num_queries(2):  # the suggestion with its product, supplier and author; its history
+        body = text(Client().get(made.get_absolute_url()))
+
+    assert body.count('<li class="step status-') == changes + 1
+
+
+@pytest.mark.parametrize("count", [2, 25])
+def test_the_list_of_a_products_reviews_costs_a_fixed_number_of_queries(django_assert_num_queries, count):
+    s = shop()
+    for _ in range(count):
+        review(s)
+
+    # The product, the rating, the page's count and its reviews with their parts, their decisions.
+    with django_assert_num_queries(5):
+        body = text(Client().get(reverse("reviews:product_reviews", kwargs=slugs(s))))
+
+    assert body.count('<article class="review ') == min(count, 20)
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_list_of_a_products_suggestions_costs_a_fixed_number_of_queries(django_assert_num_queries, count):
+    s = shop()
+    for _ in range(count):
+        suggestion(s)
+
+    with django_assert_num_queries(4):  # the product, the page's count, its suggestions, their histories
+        body = text(Client().get(reverse("reviews:product_suggestions", kwargs=slugs(s))))
+
+    assert body.count('<li class="suggestion ') == count
