@@ -4,12 +4,13 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from core.text import clean_text
 
 
 @transaction.atomic
 def user_sign_up(*, email: str, password: str, display_name: str = "") -> User:
     """Create a shopper's account (passwords are validated by the sign-up form before this)."""
-    user = User(email=User.objects.normalize_email(email), display_name=display_name.strip())
+    user = User(email=User.objects.normalize_email(email), display_name=clean_text(display_name, multiline=False))
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()

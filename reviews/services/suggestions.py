@@ -32,6 +32,7 @@ def suggestion_create(
     product = first_by_id(Product.objects.public().select_related("supplier"), product_id)
     if product is None:
         raise ReviewRefused("There is no such product.", code="not_found")
+    _refuse_own_people(author, product.supplier, doing="suggest improvements to")
     errors: dict[str, str] = {}
     title = text_field(errors, "title", title, label="The title", limit=TITLE_MAX, line=True)
     body = text_field(errors, "body", body, label="The suggestion", limit=BODY_MAX)
@@ -63,6 +64,17 @@ def suggestion_create(
     return suggestion
 
 
+def _refuse_own_people(user: Any, supplier: Any, *, doing: str) -> None:
+    """The board is the community's: the supplier's own people answer it, they do not add to it or to its votes."""
+    access = access_for(user)
+    if access.can_read(supplier.pk) and not access.operator:
+        raise ReviewRefused(
+            f"You work for {supplier.legal_name}: its own people do not {doing} its products. Answer suggestions "
+            "with a status and a public response instead.",
+            code="permission_denied",
+        )
+
+
 def _locked(suggestion_id: Any) -> Suggestion:
     suggestion = first_by_id(
         Suggestion.objects.select_for_update(of=("self",)).select_related("supplier", "product"),
@@ -90,6 +102,7 @@ def suggestion_vote(*, voter: Any, suggestion_id: int, notify: bool = False, add
     """Vote for a suggestion, once; voting again changes nothing but whether to be e-mailed about it."""
     require_person(voter)
     suggestion = _locked(suggestion_id)
+    _refuse_own_people(voter, suggestion.supplier, doing="vote on suggestions for")
     if suggestion.votes_locked:
         raise _votes_closed(suggestion)
     vote = Vote.objects.filter(suggestion=suggestion, voter=voter).first()

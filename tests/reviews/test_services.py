@@ -454,3 +454,15 @@ def test_no_path_lets_the_supplier_change_or_hide_a_low_rating(operator):
         services.review_decide(moderator=s.owner, review_id=made.pk, outcome="remove", reason="Bad for business")
     made.refresh_from_db()
     assert (made.rating, made.title, made.state) == (1, "Mouldy", "published")
+
+
+def test_the_suppliers_own_people_neither_suggest_nor_vote_on_its_products():
+    s = shop()
+    made = suggestion(s)
+    with _Refused("permission_denied"):
+        services.suggestion_create(author=s.owner, product_id=s.batch.product_id, title="Ours", body=fresh_text())
+    with _Refused("permission_denied"):
+        services.suggestion_vote(voter=s.owner, suggestion_id=made.pk)
+    made.refresh_from_db()
+    assert made.vote_count == 1
+    assert Suggestion.objects.count() == 1
