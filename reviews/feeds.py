@@ -37,6 +37,11 @@ from reviews.selectors import last_decision, reply_of, reviews_of_product
 FEED_SIZE = 50  # of each kind: the newest reviews and the newest status changes
 TAG_YEAR = "2026"  # a tag URI's date: the year the site's host first named these rows
 OPERATORS = "The network's operators"
+# Our own words, with no one else's in them.
+HELD_NOTE = SafeString(
+    "<p><em>Hidden while the network's moderators check a report that it is harmful or illegal. Its rating still "
+    "counts; its text comes back if they keep it.</em></p>"
+)
 
 
 def tag(kind: str, pk: int) -> str:
@@ -92,10 +97,7 @@ def _review_title(review: Review) -> str:
 
 def _review_text(review: Review, decision: Decision | None) -> SafeString:
     if review.state == Review.State.HELD:
-        return format_html(
-            "<p><em>Hidden while the network's moderators check a report that it is harmful or illegal. Its rating "
-            "still counts; its text comes back if they keep it.</em></p>"
-        )
+        return HELD_NOTE
     if review.state == Review.State.REMOVED:
         reason = decision.reason if decision else ""
         when = _day(decision.created_at) if decision else ""
