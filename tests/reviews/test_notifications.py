@@ -386,14 +386,6 @@ def test_a_new_suggestion_reaches_the_suppliers_owners_and_editors(cocoa, sent):
     assert "The 100 g bar is too much for<br>school lunches." in html(mails[OWNER])
 
 
-def test_a_member_who_suggests_is_not_mailed_their_own_suggestion(cocoa, sent):
-    editor = SupplierMember.objects.get(user__email=EDITOR).user
-    mails = by_recipient(
-        sent(lambda: services.suggestion_create(author=editor, product_id=cocoa.batch.product_id, title="T", body="B"))
-    )
-    assert set(mails) == {OWNER}
-
-
 def test_inactive_members_are_not_mailed(cocoa, sent):
     editor = SupplierMember.objects.get(user__email=EDITOR).user
     editor.is_active = False

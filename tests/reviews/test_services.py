@@ -17,6 +17,7 @@ from reviews.models import (
     Review,
     ReviewRevision,
     StatusChange,
+    Suggestion,
     Vote,
 )
 from reviews.services import ReviewRefused
