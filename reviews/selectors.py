@@ -293,7 +293,7 @@ def top_suggestions(product_id: int, *, limit: int) -> tuple[list[Suggestion], i
     answered = (
         StatusChange.objects.filter(suggestion=OuterRef("pk")).exclude(response="").order_by("-created_at", "-id")
     )
-    rows = list(
+    rows: list[Suggestion] = list(
         Suggestion.objects.filter(product_id=product_id)
         .select_related("duplicate_of")
         .annotate(
@@ -303,7 +303,7 @@ def top_suggestions(product_id: int, *, limit: int) -> tuple[list[Suggestion], i
         )
         .order_by("-vote_count", "created_at", "id")[:limit]
     )
-    return rows, (rows[0].listed if rows else 0)
+    return rows, (rows[0].listed if rows else 0)  # type: ignore[attr-defined]
 
 
 def verified_units_left(user: Any, batch_id: int) -> int:
