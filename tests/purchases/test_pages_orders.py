@@ -488,3 +488,15 @@ def test_the_order_page_costs_a_fixed_number_of_queries_however_long_its_timelin
         body = client.get(placed.get_absolute_url()).content.decode()
 
     assert body.count('<li class="step') == 1 + changes
+
+
+def test_a_received_order_links_each_line_to_its_review_form_for_the_buyer_alone(s):
+    who = buyer()
+    placed = order(s, who)
+    review_form = f'href="/batches/{s.batch.pk}/review/"'
+    assert review_form not in shown(signed_in(who), placed)  # nothing received yet
+    services.order_ready(order=placed, actor=s.owner)
+    services.order_deliver(order=placed, actor=who)
+
+    assert review_form in shown(signed_in(who), placed)
+    assert review_form not in shown(signed_in(s.owner), placed)
