@@ -298,6 +298,7 @@ def product_suggestions(request: HttpRequest, supplier_slug: str, product_slug: 
         "supplier": product.supplier,
         "page": page,
         "rows": [(each, voted.get(each.pk)) for each in page],
+        "own_people": not services.may_vote(request.user, product.supplier_id),
     }
     return render(request, "reviews/product_suggestions.html", context)
 
@@ -335,6 +336,7 @@ def _suggestion_page(
         "supplier": suggestion.product.supplier,
         "history": [(change, _who(change)) for change in suggestion.history.all()],
         "vote": mine,
+        "own_people": not services.may_vote(user, suggestion.supplier_id),
         "vote_form": vote or VoteForm(initial={"notify": mine.notify if mine else False}),
         "may_answer": answering,
         "status_form": answer

@@ -128,6 +128,7 @@ class Community:
     suggest_url: str
     signed_in: bool
     may_reply: bool
+    own_people: bool  # the visitor works for the supplier: answers suggestions, does not vote on them
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,7 @@ def _community(batch: Batch, viewer: Any) -> Community:
         suggest_url=reverse("reviews:suggest", kwargs=slugs),
         signed_in=signed_in,
         may_reply=access is not None and product.supplier_id in access.editable,
+        own_people=access is not None and access.can_read(product.supplier_id) and not access.operator,
     )
 
 

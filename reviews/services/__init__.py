@@ -7,6 +7,7 @@ from reviews.services.reviewing import may_reply, public_batch, reply_save, revi
 from reviews.services.suggestions import (
     Voted,
     may_answer,
+    may_vote,
     suggestion_create,
     suggestion_status_set,
     suggestion_unvote,
@@ -19,6 +20,7 @@ __all__ = [
     "flag_create",
     "may_answer",
     "may_reply",
+    "may_vote",
     "public_batch",
     "reply_save",
     "review_create",

@@ -64,10 +64,15 @@ def suggestion_create(
     return suggestion
 
 
-def _refuse_own_people(user: Any, supplier: Any, *, doing: str) -> None:
-    """The board is the community's: the supplier's own people answer it, they do not add to it or to its votes."""
+def may_vote(user: Any, supplier_id: int) -> bool:
+    """Whether a signed-in person may suggest and vote for a supplier's products: anyone but its own people (the
+    board is the community's; the supplier's people answer it, they do not add to it or to its votes)."""
     access = access_for(user)
-    if access.can_read(supplier.pk) and not access.operator:
+    return not access.can_read(supplier_id) or access.operator
+
+
+def _refuse_own_people(user: Any, supplier: Any, *, doing: str) -> None:
+    if not may_vote(user, supplier.pk):
         raise ReviewRefused(
             f"You work for {supplier.legal_name}: its own people do not {doing} its products. Answer suggestions "
             "with a status and a public response instead.",

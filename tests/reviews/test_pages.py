@@ -647,3 +647,19 @@ def test_the_list_of_a_products_suggestions_costs_a_fixed_number_of_queries(djan
         body = text(Client().get(reverse("reviews:product_suggestions", kwargs=slugs(s))))
 
     assert body.count('<li class="suggestion ') == count
+
+
+def test_the_suppliers_own_people_are_offered_answers_not_votes():
+    s = shop()
+    made = suggestion(s)
+    owner = Client()
+    owner.force_login(s.owner)
+    page = owner.get(made.get_absolute_url()).content.decode()
+    assert f'action="/suggestions/{made.pk}/vote/"' not in page
+    assert "rather than vote on them" in page
+    batch = owner.get(f"/batches/{s.batch.pk}/").content.decode()
+    assert f'action="/suggestions/{made.pk}/vote/"' not in batch
+    assert f'href="/batches/{s.batch.pk}/review/"' not in batch
+    shopper = Client()
+    shopper.force_login(UserFactory())
+    assert f'action="/suggestions/{made.pk}/vote/"' in shopper.get(made.get_absolute_url()).content.decode()
