@@ -24,6 +24,7 @@ from reviews import selectors as community
 from reviews.models import Suggestion, Vote
 from reviews.selectors import RatingSummary, ReviewCard
 from storefront import diagram, price_split, rating
+from storefront.rating import RatingDrawing
 
 # The batch page shows its product's newest reviews and the suggestions with the most votes, each list linking to all.
 LATEST_REVIEWS = 20
@@ -115,7 +116,7 @@ class Community:
     and whether they may reply for the supplier."""
 
     rating: RatingSummary
-    drawing: rating.RatingDrawing | None
+    drawing: RatingDrawing | None
     verified_percent: int
     batch_count: int
     reviews: list[ReviewCard]
