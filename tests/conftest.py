@@ -12,6 +12,13 @@ from tests.accounts.factories import UserFactory
 from tests.products.factories import SupplierFactory, SupplierMemberFactory
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    # Every test makes users; Django's default PBKDF2 costs about half a second each (tests/hashers.py).
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastPBKDF2PasswordHasher"]
+
+
 @dataclass
 class Persona:
     user: User | None
