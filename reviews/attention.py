@@ -42,6 +42,23 @@ def _left(days: int) -> str:
     return f"Past the {ANSWER_DAYS} days the supplier's page counts as answered in time."
 
 
+def _more(rows: list[Any], noun: str) -> Iterator[AttentionItem]:
+    """One item for the rows waiting beyond those listed (`waiting` counts them all), linking to the whole list."""
+    if not rows or rows[0].waiting <= len(rows):
+        return
+    rest = rows[0].waiting - len(rows)
+    last = rows[-1]
+    yield AttentionItem(
+        since=last.created_at,
+        title=f"{rest} more {noun}{'s' if rest > 1 else ''} to answer",
+        detail=f"Every {noun} not answered yet, the oldest first.",
+        url=reverse(f"admin:reviews_{noun}_changelist") + "?answered=no",
+        supplier_id=last.supplier_id,
+        supplier_name=last.supplier.legal_name,
+        action="Answer them",
+    )
+
+
 def reviews_to_answer(access: Access) -> Iterator[AttentionItem]:
     """Reviews of the person's suppliers with no reply yet, the oldest first."""
     if access.operator:
@@ -59,18 +76,7 @@ def reviews_to_answer(access: Access) -> Iterator[AttentionItem]:
             supplier_name=review.supplier.legal_name,
             action="Reply",
         )
-    if reviews and reviews[0].waiting > len(reviews):
-        rest = reviews[0].waiting - len(reviews)
-        last = reviews[-1]
-        yield AttentionItem(
-            since=last.created_at,
-            title=f"{rest} more review{'s' if rest > 1 else ''} to answer",
-            detail="Every review not answered yet, the oldest first.",
-            url=reverse("admin:reviews_review_changelist") + "?answered=no",
-            supplier_id=last.supplier_id,
-            supplier_name=last.supplier.legal_name,
-            action="Answer them",
-        )
+    yield from _more(reviews, "review")
 
 
 def suggestions_to_answer(access: Access) -> Iterator[AttentionItem]:
@@ -91,18 +97,7 @@ def suggestions_to_answer(access: Access) -> Iterator[AttentionItem]:
             supplier_name=suggestion.supplier.legal_name,
             action="Answer",
         )
-    if suggestions and suggestions[0].waiting > len(suggestions):
-        rest = suggestions[0].waiting - len(suggestions)
-        last = suggestions[-1]
-        yield AttentionItem(
-            since=last.created_at,
-            title=f"{rest} more suggestion{'s' if rest > 1 else ''} to answer",
-            detail="Every suggestion not answered yet, the oldest first.",
-            url=reverse("admin:reviews_suggestion_changelist") + "?answered=no",
-            supplier_id=last.supplier_id,
-            supplier_name=last.supplier.legal_name,
-            action="Answer them",
-        )
+    yield from _more(suggestions, "suggestion")
 
 
 def flags_to_decide(access: Access) -> Iterator[AttentionItem]:
